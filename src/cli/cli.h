@@ -1,0 +1,50 @@
+/* cli.h — shared plumbing of the `floe` command: the command table and argument helpers.
+ * The CLI is a thin client of libfloe: each command parses its arguments, calls the library and
+ * prints. Exit codes: 0 ok, 1 the work failed, 2 bad usage or bad input. */
+#ifndef FLOE_CLI_H
+#define FLOE_CLI_H
+
+#include <stdbool.h>
+#include "floe/defs.h"
+#include "floe/err.h"
+
+typedef struct floe_cli {
+  int argc;          /* arguments after the command words */
+  char **argv;
+  const char *project_opt; /* -p DIR, or NULL */
+  const char *cmd_name;    /* "run list" */
+  const char *usage;
+} floe_cli;
+
+typedef int (*floe_cli_fn)(floe_cli *c);
+
+/* Option helpers over c->argv. Flags may appear anywhere after the command words. */
+bool cli_flag(floe_cli *c, const char *name);               /* --json; removes it from argv */
+const char *cli_opt(floe_cli *c, const char *name);          /* --select X or --select=X; removes both */
+const char *cli_opt2(floe_cli *c, const char *name, const char *alias); /* e.g. "--config", "-c" */
+/* After all options are taken: the remaining positional arguments. Unknown "--x" is a usage error. */
+int cli_positionals(floe_cli *c, int min, int max);
+int cli_usage_error(floe_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "floe: error: <msg>" (redacted when secrets are open) and returns the exit code for err. */
+int cli_fail(const floe_err *err);
+/* Finds and loads the project; on failure prints the error and returns 2 (or 1). */
+int cli_load_project(floe_cli *c, floe_project **out);
+bool cli_isatty_out(void);
+
+/* Command implementations (one file per group). */
+int cmd_init(floe_cli *c);
+int cmd_defs_validate(floe_cli *c);
+int cmd_defs_list(floe_cli *c);
+int cmd_asset_materialize(floe_cli *c);
+int cmd_asset_list(floe_cli *c);
+int cmd_job_launch(floe_cli *c);
+int cmd_job_list(floe_cli *c);
+int cmd_run_list(floe_cli *c);
+int cmd_run_show(floe_cli *c);
+int cmd_run_logs(floe_cli *c);
+int cmd_run_cancel(floe_cli *c);
+int cmd_run_reexecute(floe_cli *c);
+int cmd_internal_run_worker(floe_cli *c);
+int cmd_internal_step(floe_cli *c);
+
+#endif

@@ -1,0 +1,73 @@
+/* common.c — argument helpers and error printing shared by all `floe` commands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static void drop_args(floe_cli *c, int at, int n) {
+  for (int j = at; j + n < c->argc; j++) c->argv[j] = c->argv[j + n];
+  c->argc -= n;
+}
+
+bool cli_flag(floe_cli *c, const char *name) {
+  for (int i = 0; i < c->argc; i++) {
+    if (!strcmp(c->argv[i], name)) {
+      drop_args(c, i, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+const char *cli_opt(floe_cli *c, const char *name) { return cli_opt2(c, name, NULL); }
+
+const char *cli_opt2(floe_cli *c, const char *name, const char *alias) {
+  size_t ln = strlen(name);
+  for (int i = 0; i < c->argc; i++) {
+    const char *a = c->argv[i];
+    if ((!strcmp(a, name) || (alias && !strcmp(a, alias))) && i + 1 < c->argc) {
+      const char *v = c->argv[i + 1];
+      drop_args(c, i, 2);
+      return v;
+    }
+    if (!strncmp(a, name, ln) && a[ln] == '=') {
+      drop_args(c, i, 1);
+      return a + ln + 1;
+    }
+  }
+  return NULL;
+}
+
+int cli_usage_error(floe_cli *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "floe: error: ");
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nusage: floe %s %s\n", c->cmd_name, c->usage);
+  return 2;
+}
+
+int cli_positionals(floe_cli *c, int min, int max) {
+  for (int i = 0; i < c->argc; i++) {
+    if (c->argv[i][0] == '-' && c->argv[i][1]) return -cli_usage_error(c, "unknown option '%s'", c->argv[i]);
+  }
+  if (c->argc < min) return -cli_usage_error(c, "missing argument");
+  if (max >= 0 && c->argc > max) return -cli_usage_error(c, "unexpected argument '%s'", c->argv[max]);
+  return c->argc;
+}
+
+int cli_fail(const floe_err *err) {
+  fprintf(stderr, "floe: error: %s\n", err->msg);
+  return floe_err_exit_code(err->code);
+}
+
+int cli_load_project(floe_cli *c, floe_project **out) {
+  floe_err err = {0};
+  const char *dir;
+  if (floe_project_find(c->project_opt, &dir, &err) || floe_project_load(dir, out, &err)) return cli_fail(&err);
+  return 0;
+}
+
+bool cli_isatty_out(void) { return isatty(1); }

@@ -1,0 +1,108 @@
+/* main.c — entry point of `floe`: the command table, global options and dispatch.
+ * The same table produces `floe --help`. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+typedef struct command {
+  const char *words; /* "run list" */
+  floe_cli_fn fn;
+  const char *args;  /* usage after the words */
+  const char *summary;
+  bool hidden;
+} command;
+
+static const command commands[] = {
+    {"init", cmd_init, "DIR", "scaffold a new project in DIR", false},
+    {"defs validate", cmd_defs_validate, "", "load and validate the project; print warnings", false},
+    {"defs list", cmd_defs_list, "[--json]", "print the asset graph", false},
+    {"asset materialize", cmd_asset_materialize, "--select SEL [--detach]", "materialize a selection of assets now", false},
+    {"asset list", cmd_asset_list, "[--json]", "assets with their last materialization and status", false},
+    {"job launch", cmd_job_launch, "JOB [-c run_config.yaml] [--detach]", "run a job with run config", false},
+    {"job list", cmd_job_list, "", "list the project's jobs", false},
+    {"run list", cmd_run_list, "[--status S] [--job J] [--since T] [--limit N] [--json]", "list runs, newest first", false},
+    {"run show", cmd_run_show, "ID [--json]", "a run's steps, durations, status and errors", false},
+    {"run logs", cmd_run_logs, "ID [--step ASSET] [--follow]", "print (or follow) a run's step logs", false},
+    {"run cancel", cmd_run_cancel, "ID", "cancel a run: SIGTERM its steps, SIGKILL after a grace period", false},
+    {"run reexecute", cmd_run_reexecute, "ID [--from-failure] [--detach]", "run again (only what failed or was skipped)", false},
+    {"__run-worker", cmd_internal_run_worker, "RUN_ID", "internal: execute a run", true},
+    {"__step", cmd_internal_step, "RUN_ID ASSET", "internal: execute one built-in step", true},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(FILE *f) {
+  fprintf(f, "usage: floe [-p PROJECT_DIR] COMMAND [ARGS]\n\ncommands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    if (commands[i].hidden) continue;
+    char head[128];
+    snprintf(head, sizeof head, "%s %s", commands[i].words, commands[i].args);
+    fprintf(f, "  floe %-58s %s\n", head, commands[i].summary);
+  }
+  fprintf(f, "\nexit codes: 0 success, 1 the work failed, 2 bad usage or bad input\n");
+}
+
+/* Number of words of `words` matched by argv, or 0. */
+static int match_words(const char *words, int argc, char **argv) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%s", words);
+  int n = 0;
+  for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+    if (n >= argc || strcmp(argv[n], w) != 0) return 0;
+    n++;
+  }
+  return n;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  floe_cli c = {0};
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') {
+    if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--project")) && i + 1 < argc) {
+      c.project_opt = argv[i + 1];
+      i += 2;
+    } else if (!strncmp(argv[i], "--project=", 10)) {
+      c.project_opt = argv[i] + 10;
+      i++;
+    } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      print_help(stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "--version")) {
+      printf("floe 0.1.0\n");
+      return 0;
+    } else {
+      fprintf(stderr, "floe: error: unknown option '%s'\n", argv[i]);
+      print_help(stderr);
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    print_help(stderr);
+    return 2;
+  }
+  for (size_t k = 0; k < NCOMMANDS; k++) {
+    int n = match_words(commands[k].words, argc - i, argv + i);
+    if (!n) continue;
+    c.argc = argc - i - n;
+    c.argv = argv + i + n;
+    c.cmd_name = commands[k].words;
+    c.usage = commands[k].args;
+    for (int j = 0; j < c.argc; j++) {
+      if (!strcmp(c.argv[j], "-h") || !strcmp(c.argv[j], "--help")) {
+        printf("usage: floe %s %s\n  %s\n", commands[k].words, commands[k].args, commands[k].summary);
+        return 0;
+      }
+    }
+    int rc = commands[k].fn(&c);
+    fflush(stdout);
+    return rc;
+  }
+  fprintf(stderr, "floe: error: unknown command '%s'", argv[i]);
+  if (i + 1 < argc) fprintf(stderr, " '%s'", argv[i + 1]);
+  fprintf(stderr, "\n");
+  print_help(stderr);
+  return 2;
+}

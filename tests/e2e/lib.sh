@@ -1,0 +1,25 @@
+# lib.sh — helpers for end-to-end tests: each test gets a fresh temp dir and runs the real binary.
+set -euo pipefail
+FLOE=${FLOE_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/floe}
+SRC=${FLOE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+T=$(mktemp -d /tmp/floe-e2e.XXXXXX)
+cleanup() { local rc=$?; [ "${KEEP:-}" ] || rm -rf "$T"; exit $rc; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect_rc RC cmd... : runs cmd, captures stdout+stderr in $OUT, checks exit code
+expect_rc() {
+  local want=$1; shift
+  set +e; OUT=$("$@" 2>&1); local rc=$?; set -e
+  [ "$rc" = "$want" ] || fail "expected exit $want, got $rc from: $*
+$OUT"
+}
+expect_out() { # substring
+  case "$OUT" in *"$1"*) ;; *) fail "expected output to contain: $1
+--- got:
+$OUT";; esac
+}
+expect_no_out() {
+  case "$OUT" in *"$1"*) fail "output must not contain: $1
+--- got:
+$OUT";; esac
+}
