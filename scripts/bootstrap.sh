@@ -22,9 +22,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-# npm-provided parts (DuckDB shared library + header), pinned by third_party/package-lock.json
-if [ -f third_party/package.json ] && [ ! -d third_party/node_modules ]; then
-  echo "bootstrap: installing npm packages (third_party/)" >&2
-  (cd third_party && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+# npm-provided parts, pinned by committed lockfiles: third_party/ (DuckDB shared library + header) and
+# tests/interop/ (independent Parquet/Iceberg readers). Reinstalled only when the lockfile changed.
+for d in third_party tests/interop; do
+  [ -f "$d/package-lock.json" ] || continue
+  if ! cmp -s "$d/package-lock.json" "$d/node_modules/.package-lock.json" 2>/dev/null && \
+     ! [ "$d/node_modules/.floe-installed" -nt "$d/package-lock.json" ]; then
+    echo "bootstrap: installing npm packages ($d/)" >&2
+    # npm ci refuses a lockfile lacking optional per-platform packages the registry mirror does not carry;
+    # npm install then installs the same locked versions (package.json pins exact versions too).
+    (cd "$d" && { npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2 2>/dev/null ||
+                  npm install --ignore-scripts --no-save --no-audit --no-fund --loglevel=error >&2; } &&
+                touch node_modules/.floe-installed)
+  fi
+done
 exit 0

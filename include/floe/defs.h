@@ -31,6 +31,16 @@ struct floe_node {
 /* Returns the value of key in a MAP node, or NULL. */
 const floe_node *floe_node_get(const floe_node *map, const char *key);
 bool floe_node_is_null(const floe_node *n);
+/* The text of a non-null scalar, or NULL for anything else. */
+const char *floe_node_scalar(const floe_node *n);
+/* Describes n for a "found ..." message: 'text' (shortened), null, a mapping, a list. Returns out. */
+const char *floe_node_describe(const floe_node *n, char *out, size_t size);
+
+/* Parses one YAML document (text of len bytes) into a floe_node tree allocated in arena a; file is the
+ * name used in positions and messages. An empty document gives *out = NULL. Aliases (*x) and multiple
+ * documents are rejected with FLOE_EINPUT "file:line:col: ..."; so is nesting deeper than 64 levels. */
+int floe_yaml_parse(floe_arena *a, const char *file, const char *text, size_t len, floe_node **out,
+                    floe_err *err) FLOE_WUR;
 
 /* A string value as it appears in a project file: a literal or a secret reference
  * `{secret: group.key}`. Secrets are resolved when a step runs, never at load time. */
@@ -90,6 +100,13 @@ struct floe_asset {
   int *upstream;         /* indexes of deps */
   int *downstream;       /* indexes of direct dependents */
   size_t nupstream, ndownstream;
+  /* kind ingest, more settings (NULL when absent; the ingest module validates their contents) */
+  const char **unique_key;      /* merge key columns (`unique_key: [...]`; required for mode merge) */
+  size_t nunique_key;
+  const char *on_schema_change; /* as written */
+  const floe_node *columns;     /* mapping column -> type, as written */
+  const floe_node *rejects;     /* as written */
+  const floe_node *partition;   /* as written */
 };
 
 typedef struct floe_job {
@@ -138,6 +155,13 @@ typedef struct floe_project {
   size_t nresources;
   const floe_node *root; /* floe.yaml */
   floe_vec warnings;     /* char* (arena) — non-fatal findings, printed by `defs validate` */
+  /* settings kept as written for the modules that own them (NULL when absent) */
+  const floe_node *storage_postgres; /* storage.postgres: a URL, {secret: ...} or {url: ...} */
+  floe_value postgres_url;           /* the URL from storage.postgres (both members NULL when absent) */
+  const floe_node *secret_sources;   /* secrets.sources */
+  bool secrets_override_env;         /* secrets.override_env, default false */
+  const floe_node *sensors;          /* list */
+  const floe_node *alerts;           /* list */
 } floe_project;
 
 /* Loads and validates the project in dir (floe.yaml + assets/ *.yaml in name order).

@@ -46,5 +46,12 @@ int cmd_run_cancel(floe_cli *c);
 int cmd_run_reexecute(floe_cli *c);
 int cmd_internal_run_worker(floe_cli *c);
 int cmd_internal_step(floe_cli *c);
+int cmd_secrets_set(floe_cli *c);
+int cmd_secrets_get(floe_cli *c);
+int cmd_secrets_list(floe_cli *c);
+int cmd_secrets_rm(floe_cli *c);
+int cmd_secrets_keygen(floe_cli *c);
+int cmd_secrets_doctor(floe_cli *c);
+int cmd_resource_check(floe_cli *c);
 
 #endif

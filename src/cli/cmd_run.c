@@ -1,6 +1,554 @@
-/* cmd_run.c — `floe asset materialize|list`, `floe job launch`, `floe run ...`. */
+/* cmd_run.c — `floe asset materialize|list`, `floe job launch`, `floe run list|show|logs|cancel|reexecute`,
+ * and the internal `__run-worker` / `__step` entry points of child processes. */
+#include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
-#define STUB(n) int n(floe_cli *c) { (void)c; fprintf(stderr, "not implemented\n"); return 1; }
-STUB(cmd_asset_materialize) STUB(cmd_asset_list) STUB(cmd_job_launch) STUB(cmd_run_list) STUB(cmd_run_show)
-STUB(cmd_run_logs) STUB(cmd_run_cancel) STUB(cmd_run_reexecute) STUB(cmd_internal_run_worker) STUB(cmd_internal_step)
+#include "floe/exec.h"
+#include "floe/ingest.h"
+#include "floe/store.h"
+
+static int open_store(floe_project *p, floe_store **s) {
+  floe_err err = {0};
+  if (floe_mkdirs(p->home, 0755, &err) || floe_store_open(p->db_path, s, &err)) return cli_fail(&err);
+  return 0;
+}
+
+static void fmt_duration(int64_t us, char *out, size_t n) {
+  if (us < 0) us = 0;
+  if (us < 1000000) snprintf(out, n, "%dms", (int)(us / 1000));
+  else if (us < 60000000) snprintf(out, n, "%.2fs", us / 1e6);
+  else snprintf(out, n, "%dm%02ds", (int)(us / 60000000), (int)(us / 1000000 % 60));
+}
+
+/* Creates the run, starts its worker and (unless detached) waits; prints the outcome. */
+static int launch_and_wait(floe_project *p, floe_store *s, const floe_launch *l, bool detach) {
+  floe_err err = {0};
+  char id[33];
+  int64_t t0 = floe_mono_us();
+  if (floe_run_create(s, p, l, id, &err)) return cli_fail(&err);
+  pid_t pid;
+  if (floe_run_spawn_worker(p, id, detach, &pid, &err)) return cli_fail(&err);
+  if (detach) {
+    printf("%s\n", id);
+    return 0;
+  }
+  if (isatty(2)) fprintf(stderr, "run %s started (worker pid %d)\n", id, (int)pid);
+  /* Ctrl-C reaches the worker too (same process group): it cancels the run; we keep waiting for it */
+  signal(SIGINT, SIG_IGN);
+  int status;
+  if (floe_run_wait(s, id, pid, &status, &err)) return cli_fail(&err);
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_step_rec *steps;
+  size_t n = 0;
+  size_t nok = 0, nfail = 0, nskip = 0, ncancel = 0;
+  if (floe_store_step_list(s, &a, id, &steps, &n, &err) == 0) {
+    for (size_t i = 0; i < n; i++) {
+      nok += steps[i].status == FLOE_STEP_SUCCESS;
+      nfail += steps[i].status == FLOE_STEP_FAILURE;
+      nskip += steps[i].status == FLOE_STEP_SKIPPED;
+      ncancel += steps[i].status == FLOE_STEP_CANCELED;
+      if (steps[i].status == FLOE_STEP_FAILURE)
+        fprintf(stderr, "step %s failed: %s (log: %s)\n", steps[i].asset_key, steps[i].error ? steps[i].error : "",
+                steps[i].log_err ? steps[i].log_err : "-");
+    }
+  }
+  char dur[32];
+  fmt_duration(floe_mono_us() - t0, dur, sizeof dur);
+  printf("run %s %s in %s: %zu succeeded, %zu failed, %zu skipped", id, floe_run_status_name(status), dur, nok, nfail,
+         nskip);
+  if (ncancel) printf(", %zu cancelled", ncancel);
+  printf("\n");
+  floe_arena_free(&a);
+  return status == FLOE_RUN_SUCCESS ? 0 : 1;
+}
+
+int cmd_asset_materialize(floe_cli *c) {
+  const char *sel = cli_opt(c, "--select");
+  bool detach = cli_flag(c, "--detach");
+  if (cli_positionals(c, 0, 0) < 0) return 2;
+  if (!sel) return cli_usage_error(c, "--select is required (e.g. --select '*' or --select my_asset+)");
+  floe_project *p;
+  int rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  floe_store *s = NULL;
+  bool *mask = floe_calloc(p->nassets + 1, sizeof *mask);
+  floe_err err = {0};
+  if (!mask) rc = cli_fail(&(floe_err){FLOE_ENOMEM, "out of memory"});
+  else if (floe_select(p, sel, mask, &err)) rc = cli_fail(&err);
+  else if (!(rc = open_store(p, &s))) {
+    floe_launch l = {.selection = sel, .mask = mask};
+    rc = launch_and_wait(p, s, &l, detach);
+  }
+  floe_free(mask);
+  floe_store_close(s);
+  floe_project_free(p);
+  return rc;
+}
+
+/* Validates run config text against the job's declared schema:
+ *   config: {ops: {OP: {config: {KEY: TYPE}}}}   (TYPE: string|int|float|bool|list|map|any)
+ * Unknown ops or keys and wrong types are errors naming the key. Returns 0 or an exit code. */
+static int check_run_config(const floe_job *job, const char *path, const char *text) {
+  floe_err err = {0};
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_node *root = NULL;
+  int rc = floe_yaml_parse(&a, path, text, strlen(text), &root, &err);
+  if (!rc) rc = floe_config_validate(job->config_schema, root, &err);
+  floe_arena_free(&a);
+  return rc ? cli_fail(&err) : 0;
+}
+
+int cmd_job_launch(floe_cli *c) {
+  const char *cfg = cli_opt2(c, "--config", "-c");
+  bool detach = cli_flag(c, "--detach");
+  if (cli_positionals(c, 1, 1) < 0) return 2;
+  floe_project *p;
+  int rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  floe_err err = {0};
+  floe_store *s = NULL;
+  char *cfg_text = NULL;
+  bool *mask = NULL;
+  floe_job *job = floe_project_job(p, c->argv[0]);
+  if (!job) {
+    floe_buf names;
+    floe_buf_init(&names, 0);
+    for (size_t i = 0; i < p->njobs; i++) floe_buf_printf(&names, "%s%s", i ? ", " : "", p->jobs[i]->name);
+    fprintf(stderr, "floe: error: no job '%s' in %s/floe.yaml (jobs: %s)\n", c->argv[0], p->dir,
+            p->njobs ? floe_buf_str(&names) : "none");
+    floe_buf_free(&names);
+    rc = 2;
+    goto out;
+  }
+  if (cfg && floe_file_read(cfg, &cfg_text, NULL, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  if (cfg_text && (rc = check_run_config(job, cfg, cfg_text))) goto out;
+  mask = floe_calloc(p->nassets + 1, sizeof *mask);
+  if (!mask || floe_select(p, job->selection, mask, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  floe_buf tags;
+  floe_buf_init(&tags, 0);
+  floe_buf_putc(&tags, '{');
+  for (size_t i = 0; i < job->ntags; i++) {
+    if (i) floe_buf_putc(&tags, ',');
+    floe_buf_json_str(&tags, job->tags[i].key);
+    floe_buf_putc(&tags, ':');
+    floe_buf_json_str(&tags, job->tags[i].value);
+  }
+  floe_buf_putc(&tags, '}');
+  if (!(rc = open_store(p, &s))) {
+    floe_launch l = {.job = job->name, .selection = job->selection, .mask = mask, .config_yaml = cfg_text,
+                     .tags_json = floe_buf_str(&tags)};
+    rc = launch_and_wait(p, s, &l, detach);
+  }
+  floe_buf_free(&tags);
+out:
+  floe_free(cfg_text);
+  floe_free(mask);
+  floe_store_close(s);
+  floe_project_free(p);
+  return rc;
+}
+
+/* Opens the project and store and recovers runs whose worker died, for the inspection commands. */
+static int inspect_open(floe_cli *c, floe_project **p, floe_store **s) {
+  int rc = cli_load_project(c, p);
+  if (rc) return rc;
+  if ((rc = open_store(*p, s))) {
+    floe_project_free(*p);
+    return rc;
+  }
+  floe_err err = {0};
+  if (floe_run_reap_dead(*s, &err)) fprintf(stderr, "floe: warning: %s\n", err.msg);
+  return 0;
+}
+
+static void inspect_close(floe_project *p, floe_store *s) {
+  floe_store_close(s);
+  floe_project_free(p);
+}
+
+int cmd_run_list(floe_cli *c) {
+  const char *status = cli_opt(c, "--status"), *job = cli_opt(c, "--job"), *since = cli_opt(c, "--since");
+  const char *limit = cli_opt(c, "--limit");
+  bool json = cli_flag(c, "--json");
+  if (cli_positionals(c, 0, 0) < 0) return 2;
+  floe_run_filter f = {.status = -1, .job = job, .limit = limit ? atoi(limit) : 50};
+  if (status && (f.status = floe_run_status_parse(status)) < 0)
+    return cli_usage_error(c, "unknown status '%s' (QUEUED, STARTED, SUCCESS, FAILURE, CANCELING, CANCELED)", status);
+  if (since && floe_time_parse(since, &f.since_us))
+    return cli_usage_error(c, "bad --since '%s' (a date like 2026-01-31, a time like 2026-01-31T12:00:00, or 2h, 3d)", since);
+  if (limit && f.limit <= 0) return cli_usage_error(c, "bad --limit '%s'", limit);
+  floe_project *p;
+  floe_store *s;
+  int rc = inspect_open(c, &p, &s);
+  if (rc) return rc;
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_run_rec *runs;
+  size_t n;
+  floe_err err = {0};
+  if (floe_store_run_list(s, &a, &f, &runs, &n, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  if (json) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+      json_t *o = json_object();
+      json_object_set_new(o, "id", json_string(runs[i].id));
+      json_object_set_new(o, "job", runs[i].job ? json_string(runs[i].job) : json_null());
+      json_object_set_new(o, "selection", json_string(runs[i].selection ? runs[i].selection : ""));
+      json_object_set_new(o, "status", json_string(floe_run_status_name(runs[i].status)));
+      json_object_set_new(o, "created_us", json_integer(runs[i].created_us));
+      json_object_set_new(o, "start_us", runs[i].start_us ? json_integer(runs[i].start_us) : json_null());
+      json_object_set_new(o, "end_us", runs[i].end_us ? json_integer(runs[i].end_us) : json_null());
+      json_object_set_new(o, "parent_run_id", runs[i].parent_run_id ? json_string(runs[i].parent_run_id) : json_null());
+      json_array_append_new(arr, o);
+    }
+    char *d = json_dumps(arr, JSON_INDENT(2));
+    printf("%s\n", d);
+    free(d);
+    json_decref(arr);
+    goto out;
+  }
+  printf("%-32s  %-9s  %-24s  %-10s  %s\n", "RUN ID", "STATUS", "CREATED", "DURATION", "JOB / SELECTION");
+  for (size_t i = 0; i < n; i++) {
+    char created[40], dur[32] = "-";
+    floe_time_iso(runs[i].created_us, created, sizeof created);
+    if (runs[i].start_us) fmt_duration((runs[i].end_us ? runs[i].end_us : floe_now_us()) - runs[i].start_us, dur, sizeof dur);
+    printf("%-32s  %-9s  %-24s  %-10s  %s\n", runs[i].id, floe_run_status_name(runs[i].status), created, dur,
+           runs[i].job ? runs[i].job : runs[i].selection ? runs[i].selection : "");
+  }
+out:
+  floe_arena_free(&a);
+  inspect_close(p, s);
+  return rc;
+}
+
+/* Prints the last `lines` lines of a file, indented. */
+static void print_tail(const char *path, int lines, const char *indent) {
+  char *data = NULL;
+  size_t len = 0;
+  if (floe_file_read(path, &data, &len, NULL) || !len) {
+    floe_free(data);
+    return;
+  }
+  size_t start = len;
+  int seen = 0;
+  if (start && data[start - 1] == '\n') start--;
+  while (start > 0) {
+    if (data[start - 1] == '\n' && ++seen == lines) break;
+    start--;
+  }
+  for (char *line = data + start, *nl; *line; line = nl + 1) {
+    nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    printf("%s%s\n", indent, line);
+    if (!nl) break;
+  }
+  floe_free(data);
+}
+
+int cmd_run_show(floe_cli *c) {
+  bool json = cli_flag(c, "--json");
+  if (cli_positionals(c, 1, 1) < 0) return 2;
+  floe_project *p;
+  floe_store *s;
+  int rc = inspect_open(c, &p, &s);
+  if (rc) return rc;
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_err err = {0};
+  floe_run_rec r;
+  floe_step_rec *steps;
+  size_t n;
+  if (floe_store_run_get(s, &a, c->argv[0], &r, &err) || floe_store_step_list(s, &a, r.id, &steps, &n, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  if (json) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(r.id));
+    json_object_set_new(o, "status", json_string(floe_run_status_name(r.status)));
+    json_object_set_new(o, "job", r.job ? json_string(r.job) : json_null());
+    json_object_set_new(o, "selection", json_string(r.selection ? r.selection : ""));
+    json_object_set_new(o, "error", r.error ? json_string(r.error) : json_null());
+    json_object_set_new(o, "parent_run_id", r.parent_run_id ? json_string(r.parent_run_id) : json_null());
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+      json_t *so = json_object();
+      json_object_set_new(so, "asset", json_string(steps[i].asset_key));
+      json_object_set_new(so, "status", json_string(floe_step_status_name(steps[i].status)));
+      json_object_set_new(so, "attempts", json_integer(steps[i].attempt + 1));
+      json_object_set_new(so, "start_us", steps[i].start_us ? json_integer(steps[i].start_us) : json_null());
+      json_object_set_new(so, "end_us", steps[i].end_us ? json_integer(steps[i].end_us) : json_null());
+      json_object_set_new(so, "error", steps[i].error ? json_string(steps[i].error) : json_null());
+      json_array_append_new(arr, so);
+    }
+    json_object_set_new(o, "steps", arr);
+    char *d = json_dumps(o, JSON_INDENT(2));
+    printf("%s\n", d);
+    free(d);
+    json_decref(o);
+    goto out;
+  }
+  char created[40], dur[32] = "-";
+  floe_time_iso(r.created_us, created, sizeof created);
+  if (r.start_us) fmt_duration((r.end_us ? r.end_us : floe_now_us()) - r.start_us, dur, sizeof dur);
+  printf("run %s\n  status:    %s\n  created:   %s\n  duration:  %s\n", r.id, floe_run_status_name(r.status), created, dur);
+  if (r.job) printf("  job:       %s\n", r.job);
+  printf("  selection: %s\n", r.selection ? r.selection : "");
+  if (r.parent_run_id) printf("  parent:    %s\n", r.parent_run_id);
+  if (r.error) printf("  error:     %s\n", r.error);
+  printf("\n  %-40s  %-9s  %-8s  %-10s  %s\n", "STEP", "STATUS", "ATTEMPTS", "DURATION", "ERROR");
+  for (size_t i = 0; i < n; i++) {
+    char d[32] = "-";
+    if (steps[i].start_us) fmt_duration((steps[i].end_us ? steps[i].end_us : floe_now_us()) - steps[i].start_us, d, sizeof d);
+    printf("  %-40s  %-9s  %-8d  %-10s  %s\n", steps[i].asset_key, floe_step_status_name(steps[i].status),
+           steps[i].attempt + 1, d, steps[i].error ? steps[i].error : "");
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (steps[i].status != FLOE_STEP_FAILURE || !steps[i].log_err) continue;
+    printf("\n  stderr of %s (last lines of %s):\n", steps[i].asset_key, steps[i].log_err);
+    print_tail(steps[i].log_err, 10, "    | ");
+  }
+out:
+  floe_arena_free(&a);
+  inspect_close(p, s);
+  return rc;
+}
+
+int cmd_run_logs(floe_cli *c) {
+  bool follow = cli_flag(c, "--follow") || cli_flag(c, "-f");
+  const char *only = cli_opt(c, "--step");
+  if (cli_positionals(c, 1, 1) < 0) return 2;
+  floe_project *p;
+  floe_store *s;
+  int rc = inspect_open(c, &p, &s);
+  if (rc) return rc;
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_err err = {0};
+  floe_run_rec r;
+  if (floe_store_run_get(s, &a, c->argv[0], &r, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  /* offsets per (step, stream); steps appear as the run starts them */
+  floe_map offsets = {0};
+  for (;;) {
+    floe_arena it;
+    floe_arena_init(&it, 0);
+    floe_step_rec *steps;
+    size_t n;
+    floe_run_rec cur;
+    if (floe_store_run_get(s, &it, r.id, &cur, &err) || floe_store_step_list(s, &it, r.id, &steps, &n, &err)) {
+      floe_arena_free(&it);
+      rc = cli_fail(&err);
+      break;
+    }
+    for (size_t i = 0; i < n; i++) {
+      if (only && strcmp(only, steps[i].asset_key)) continue;
+      const char *paths[2] = {steps[i].log_out, steps[i].log_err};
+      for (int k = 0; k < 2; k++) {
+        if (!paths[k]) continue;
+        intptr_t off = (intptr_t)floe_map_get(&offsets, paths[k]);
+        FILE *f = fopen(paths[k], "r");
+        if (!f) continue;
+        if (off) fseek(f, off - 1, SEEK_SET);
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        long pos = ftell(f);
+        while ((len = getline(&line, &cap, f)) > 0) {
+          if (line[len - 1] != '\n' && follow && !floe_run_status_done(cur.status)) break; /* partial line: later */
+          printf("%s %s | %s%s", steps[i].asset_key, k ? "stderr" : "stdout", line, line[len - 1] == '\n' ? "" : "\n");
+          pos = ftell(f);
+        }
+        free(line);
+        fclose(f);
+        const char *key = floe_arena_strdup(&a, paths[k]);
+        if (key && floe_map_put(&offsets, key, (void *)(intptr_t)(pos + 1))) {
+        }
+      }
+    }
+    fflush(stdout);
+    floe_arena_free(&it);
+    if (!follow || floe_run_status_done(cur.status)) {
+      if (follow) printf("run %s %s\n", r.id, floe_run_status_name(cur.status));
+      break;
+    }
+    floe_sleep_ms(200);
+    if (floe_run_reap_dead(s, NULL)) {
+    }
+  }
+  floe_map_free(&offsets);
+out:
+  floe_arena_free(&a);
+  inspect_close(p, s);
+  return rc;
+}
+
+int cmd_run_cancel(floe_cli *c) {
+  if (cli_positionals(c, 1, 1) < 0) return 2;
+  floe_project *p;
+  floe_store *s;
+  int rc = inspect_open(c, &p, &s);
+  if (rc) return rc;
+  floe_err err = {0};
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_run_rec r;
+  if (floe_run_cancel(s, c->argv[0], (int)floe_cancel_grace() + 10, &err) ||
+      floe_store_run_get(s, &a, c->argv[0], &r, &err))
+    rc = cli_fail(&err);
+  else printf("run %s %s\n", r.id, floe_run_status_name(r.status));
+  floe_arena_free(&a);
+  inspect_close(p, s);
+  return rc;
+}
+
+int cmd_run_reexecute(floe_cli *c) {
+  bool from_failure = cli_flag(c, "--from-failure");
+  bool detach = cli_flag(c, "--detach");
+  if (cli_positionals(c, 1, 1) < 0) return 2;
+  floe_project *p;
+  floe_store *s;
+  int rc = inspect_open(c, &p, &s);
+  if (rc) return rc;
+  floe_err err = {0};
+  char id[33];
+  if (floe_run_reexecute(s, p, c->argv[0], from_failure, id, &err)) {
+    rc = cli_fail(&err);
+  } else {
+    pid_t pid;
+    if (floe_run_spawn_worker(p, id, detach, &pid, &err)) rc = cli_fail(&err);
+    else if (detach) printf("%s\n", id);
+    else {
+      int status;
+      signal(SIGINT, SIG_IGN);
+      if (floe_run_wait(s, id, pid, &status, &err)) rc = cli_fail(&err);
+      else {
+        printf("run %s %s (re-execution of %s)\n", id, floe_run_status_name(status), c->argv[0]);
+        rc = status == FLOE_RUN_SUCCESS ? 0 : 1;
+      }
+    }
+  }
+  inspect_close(p, s);
+  return rc;
+}
+
+int cmd_asset_list(floe_cli *c) {
+  bool json = cli_flag(c, "--json");
+  if (cli_positionals(c, 0, 0) < 0) return 2;
+  floe_project *p;
+  floe_store *s;
+  int rc = inspect_open(c, &p, &s);
+  if (rc) return rc;
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_err err = {0};
+  floe_materialization_rec *mats;
+  size_t nm, ns;
+  const char **keys;
+  int *sts;
+  floe_map mat_by = {0}, st_by = {0};
+  if (floe_store_materialization_list(s, &a, &mats, &nm, &err) ||
+      floe_store_asset_last_status(s, &a, &keys, &sts, &ns, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  for (size_t i = 0; i < nm; i++)
+    if (floe_map_put(&mat_by, mats[i].asset_key, &mats[i])) goto oom;
+  for (size_t i = 0; i < ns; i++)
+    if (floe_map_put(&st_by, keys[i], &sts[i])) goto oom;
+  json_t *arr = json ? json_array() : NULL;
+  if (!json) printf("%-44s  %-8s  %-12s  %-9s  %s\n", "ASSET", "KIND", "GROUP", "STATUS", "LAST MATERIALIZED");
+  for (size_t i = 0; i < p->nassets; i++) {
+    const floe_asset *as = p->assets[i];
+    floe_materialization_rec *m = floe_map_get(&mat_by, as->key);
+    int *st = floe_map_get(&st_by, as->key);
+    const char *kind = as->kind == FLOE_ASSET_COMMAND ? "command" : as->kind == FLOE_ASSET_INGEST ? "ingest" : "model";
+    const char *status = st ? floe_step_status_name(*st) : "NEVER";
+    char when[40] = "-";
+    if (m) floe_time_iso(m->ts_us, when, sizeof when);
+    if (json) {
+      json_t *o = json_object();
+      json_object_set_new(o, "key", json_string(as->key));
+      json_object_set_new(o, "kind", json_string(kind));
+      json_object_set_new(o, "group", json_string(as->group ? as->group : "default"));
+      json_object_set_new(o, "status", json_string(status));
+      json_object_set_new(o, "last_materialization", m ? json_string(when) : json_null());
+      json_object_set_new(o, "run_id", m ? json_string(m->run_id) : json_null());
+      json_error_t je;
+      json_t *md = m && m->metadata_json ? json_loads(m->metadata_json, 0, &je) : NULL;
+      json_object_set_new(o, "metadata", md ? md : json_object());
+      json_array_append_new(arr, o);
+    } else {
+      printf("%-44s  %-8s  %-12s  %-9s  %s%s%s\n", as->key, kind, as->group ? as->group : "default", status, when,
+             m && m->metadata_json && strcmp(m->metadata_json, "{}") ? "  " : "",
+             m && m->metadata_json && strcmp(m->metadata_json, "{}") ? m->metadata_json : "");
+    }
+  }
+  if (json) {
+    char *d = json_dumps(arr, JSON_INDENT(2));
+    printf("%s\n", d);
+    free(d);
+    json_decref(arr);
+  }
+  goto out;
+oom:
+  rc = cli_fail(&(floe_err){FLOE_ENOMEM, "out of memory"});
+out:
+  floe_map_free(&mat_by);
+  floe_map_free(&st_by);
+  floe_arena_free(&a);
+  inspect_close(p, s);
+  return rc;
+}
+
+int cmd_internal_run_worker(floe_cli *c) {
+  if (c->argc != 1) return 2;
+  floe_project *p;
+  int rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  floe_err err = {0};
+  rc = floe_run_execute(p, c->argv[0], &err);
+  if (rc && rc != FLOE_EFAILED) fprintf(stderr, "floe: run worker: %s\n", err.msg);
+  floe_project_free(p);
+  return rc ? 1 : 0;
+}
+
+int cmd_internal_step(floe_cli *c) {
+  if (c->argc != 2) return 2;
+  floe_project *p;
+  int rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  floe_err err = {0};
+  floe_asset *a = floe_project_asset(p, c->argv[1]);
+  if (!a) {
+    fprintf(stderr, "floe: error: no asset '%s'\n", c->argv[1]);
+    floe_project_free(p);
+    return 2;
+  }
+  const char *ev = getenv("FLOE_EVENTS");
+  FILE *events = ev ? fopen(ev, "a") : NULL;
+  if (a->kind == FLOE_ASSET_INGEST) rc = floe_ingest_step(p, a, c->argv[0], events ? events : stderr, &err);
+  else rc = floe_err_set(&err, FLOE_EUNSUPPORTED, "asset '%s' has no built-in step", a->key);
+  if (events) fclose(events);
+  if (rc) fprintf(stderr, "floe: error: %s\n", err.msg);
+  floe_project_free(p);
+  return rc ? 1 : 0;
+}

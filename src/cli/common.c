@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "floe/secrets.h"
 
 static void drop_args(floe_cli *c, int at, int n) {
   for (int j = at; j + n < c->argc; j++) c->argv[j] = c->argv[j + n];
@@ -59,7 +60,12 @@ int cli_positionals(floe_cli *c, int min, int max) {
 }
 
 int cli_fail(const floe_err *err) {
-  fprintf(stderr, "floe: error: %s\n", err->msg);
+  floe_secrets *s = floe_secrets_current(); /* redact with the resolver this process has open */
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  if (s && floe_secrets_redact(s, err->msg, strlen(err->msg), &b) == 0) fprintf(stderr, "floe: error: %s\n", floe_buf_str(&b));
+  else fprintf(stderr, "floe: error: %s\n", s ? "(message withheld: redaction failed)" : err->msg);
+  floe_buf_free(&b);
   return floe_err_exit_code(err->code);
 }
 

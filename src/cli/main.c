@@ -28,6 +28,13 @@ static const command commands[] = {
     {"run logs", cmd_run_logs, "ID [--step ASSET] [--follow]", "print (or follow) a run's step logs", false},
     {"run cancel", cmd_run_cancel, "ID", "cancel a run: SIGTERM its steps, SIGKILL after a grace period", false},
     {"run reexecute", cmd_run_reexecute, "ID [--from-failure] [--detach]", "run again (only what failed or was skipped)", false},
+    {"secrets set", cmd_secrets_set, "GROUP.KEY [--raw]", "store a secret in the keystore; the value is read from stdin or a prompt", false},
+    {"secrets get", cmd_secrets_get, "GROUP.KEY", "print a secret from the keystore", false},
+    {"secrets list", cmd_secrets_list, "", "names of the secrets in the keystore (never values)", false},
+    {"secrets rm", cmd_secrets_rm, "GROUP.KEY", "remove a secret from the keystore", false},
+    {"secrets keygen", cmd_secrets_keygen, "[--file PATH]", "make a new random keystore key (for FLOE_KEYSTORE_KEY)", false},
+    {"secrets doctor", cmd_secrets_doctor, "", "every secret reference, where it resolves from and whether it does", false},
+    {"resource check", cmd_resource_check, "NAME", "connect to a resource from floe.yaml and run SELECT 1", false},
     {"__run-worker", cmd_internal_run_worker, "RUN_ID", "internal: execute a run", true},
     {"__step", cmd_internal_step, "RUN_ID ASSET", "internal: execute one built-in step", true},
 };

@@ -23,3 +23,7 @@ expect_no_out() {
 --- got:
 $OUT";; esac
 }
+# alive PID : true when the process exists and is not a zombie
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; case "$st" in Z*) return 1;; esac; return 0; }
+# marker_alive MARK : a live (non-zombie) process whose command line contains MARK
+marker_alive() { local p; for p in $(pgrep -f "$1"); do alive "$p" && return 0; done; return 1; }

@@ -1,0 +1,60 @@
+/* exec.h — runs: creating them, the run-worker process that executes their steps in parallel child
+ * processes, waiting, cancelling, re-executing, and recovering runs whose worker died. */
+#ifndef FLOE_EXEC_H
+#define FLOE_EXEC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "floe/defs.h"
+#include "floe/store.h"
+
+typedef struct floe_launch {
+  const char *job;          /* job name, or NULL for an ad-hoc selection */
+  const char *selection;    /* text recorded with the run */
+  const bool *mask;         /* p->nassets entries: the assets to run */
+  const char *config_yaml;  /* run config text (stored redacted), or NULL */
+  const char *tags_json;    /* {"k":"v"} or NULL */
+  const char *parent_run_id, *root_run_id;
+} floe_launch;
+
+/* Creates a QUEUED run with one PENDING step per selected asset; writes its id into run_id. */
+int floe_run_create(floe_store *s, const floe_project *p, const floe_launch *l, char run_id[33], floe_err *err) FLOE_WUR;
+
+/* Starts the run-worker process (`floe -p DIR __run-worker ID`). detach: new session, output to
+ * <home>/logs/<id>/worker.log, so it survives the caller. */
+int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach, pid_t *pid, floe_err *err) FLOE_WUR;
+
+/* Waits for a worker started by this process; if it died without finishing the run, marks the run
+ * failed and kills its step process groups. *status gets the final run status. */
+int floe_run_wait(floe_store *s, const char *run_id, pid_t worker, int *status, floe_err *err) FLOE_WUR;
+
+/* The run worker: executes the run's pending steps in dependency order, up to max_concurrent at once.
+ * Returns 0 when the run succeeded, FLOE_EFAILED when it failed or was cancelled. */
+int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) FLOE_WUR;
+
+/* Requests cancellation: a queued run is cancelled at once; a running one moves to CANCELING and its
+ * worker terminates the steps (SIGTERM, then SIGKILL after the grace period). Waits up to wait_s
+ * seconds for the run to end. */
+int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err) FLOE_WUR;
+
+/* Creates a new run from an old one: the same assets, or with from_failure only the steps that did
+ * not succeed (failed, skipped, cancelled, never started). */
+int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, char new_id[33],
+                       floe_err *err) FLOE_WUR;
+
+/* Finds runs whose worker is gone (process dead or heartbeat stale) and marks them failed, killing
+ * any step process groups they left. Safe to call from any process at any time. */
+int floe_run_reap_dead(floe_store *s, floe_err *err) FLOE_WUR;
+
+/* Step files: <home>/logs/<run_id>/<asset key with '/' -> '__'>.{out,err,events}. Arena-allocated. */
+const char *floe_step_file(floe_arena *a, const floe_project *p, const char *run_id, const char *asset_key,
+                           const char *ext);
+
+/* Grace period between SIGTERM and SIGKILL when cancelling (FLOE_CANCEL_GRACE seconds, default 5). */
+double floe_cancel_grace(void);
+
+/* Validates run config (the launchpad's `ops: {OP: {config: {...}}}` shape) against a job's `config:`
+ * schema ({OP: {KEY: TYPE}}). NULL schema accepts any ops. Errors name file:line:col and the key path. */
+int floe_config_validate(const floe_node *schema, const floe_node *root, floe_err *err) FLOE_WUR;
+
+#endif

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds floe and runs the example warehouse's main job end to end on the embedded defaults
+# (SQLite instance storage and the local-filesystem lake under examples/oso/.floe/).
+# Installs what it needs first (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+make -j"$(nproc)" build/floe
+FLOE=build/floe
+EX=examples/oso
+[ -f "$EX/.env" ] || { [ -f "$EX/.env.example" ] && cp "$EX/.env.example" "$EX/.env"; } || true
+$FLOE -p "$EX" defs validate
+$FLOE -p "$EX" job launch materialize_core_assets_job
+$FLOE -p "$EX" asset list

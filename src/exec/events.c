@@ -1,0 +1,91 @@
+/* events.c — the step side of the event protocol: a step appends NDJSON lines to $FLOE_EVENTS,
+ *   {"type":"log","level":"info","message":"..."}
+ *   {"type":"materialization","metadata":{"rows":10}}
+ *   {"type":"asset_check","name":"not_null","passed":true,"metadata":{...}}
+ * and the worker records them in the event log when the step ends. A malformed line becomes a warning
+ * event naming the line; it never fails the step or gets lost silently. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include "exec_int.h"
+
+/* Returns an arena copy of s with secret values redacted. */
+static const char *redact(floe_arena *a, const floe_secrets *sec, const char *s) {
+  if (!s) return NULL;
+  if (!sec || !floe_secrets_count(sec)) return floe_arena_strdup(a, s);
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  if (floe_secrets_redact(sec, s, strlen(s), &b)) {
+    floe_buf_free(&b);
+    return "********";
+  }
+  const char *r = floe_arena_strdup(a, floe_buf_str(&b));
+  floe_buf_free(&b);
+  return r;
+}
+
+int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *sec, const char *run_id,
+                            const char *asset_key, const char *path, const char **metadata_json, floe_err *err) {
+  *metadata_json = "{}";
+  FILE *f = fopen(path, "r");
+  if (!f) return 0; /* the step wrote no events */
+  json_t *meta = json_object();
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int lineno = 0, rc = 0;
+  while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+    if (!len) continue;
+    json_error_t je;
+    json_t *ev = json_loadb(line, (size_t)len, 0, &je);
+    floe_event_rec e = {.run_id = run_id, .asset_key = asset_key, .ts_us = floe_now_us()};
+    const char *type = ev && json_is_object(ev) ? json_string_value(json_object_get(ev, "type")) : NULL;
+    if (!type) {
+      e.type = "LOG";
+      e.level = "warning";
+      e.message = floe_arena_printf(a, "%s:%d: ignored event line: %s", path, lineno,
+                                    ev ? "expected an object with a \"type\" string" : je.text);
+    } else if (!strcmp(type, "log")) {
+      e.type = "LOG";
+      const char *lvl = json_string_value(json_object_get(ev, "level"));
+      e.level = lvl && (!strcmp(lvl, "debug") || !strcmp(lvl, "info") || !strcmp(lvl, "warning") ||
+                        !strcmp(lvl, "error") || !strcmp(lvl, "critical"))
+                    ? floe_arena_strdup(a, lvl)
+                    : "info";
+      e.message = redact(a, sec, json_string_value(json_object_get(ev, "message")));
+    } else if (!strcmp(type, "materialization")) {
+      e.type = "MATERIALIZATION_METADATA";
+      e.level = "info";
+      json_t *m = json_object_get(ev, "metadata");
+      if (json_is_object(m)) json_object_update(meta, m);
+      char *d = json_dumps(m ? m : json_object(), JSON_COMPACT);
+      e.data_json = redact(a, sec, d);
+      free(d);
+    } else if (!strcmp(type, "asset_check")) {
+      e.type = "ASSET_CHECK";
+      json_t *passed = json_object_get(ev, "passed");
+      e.level = json_is_true(passed) ? "info" : "warning";
+      const char *name = json_string_value(json_object_get(ev, "name"));
+      e.message = floe_arena_printf(a, "check %s %s", name ? name : "(unnamed)", json_is_true(passed) ? "passed" : "failed");
+      char *d = json_dumps(ev, JSON_COMPACT);
+      e.data_json = redact(a, sec, d);
+      free(d);
+    } else {
+      e.type = "LOG";
+      e.level = "warning";
+      e.message = floe_arena_printf(a, "%s:%d: unknown event type '%s' (expected log, materialization, asset_check)",
+                                    path, lineno, type);
+    }
+    rc = floe_store_event_append(s, &e, err);
+    json_decref(ev);
+  }
+  free(line);
+  fclose(f);
+  char *m = json_dumps(meta, JSON_COMPACT);
+  *metadata_json = redact(a, sec, m ? m : "{}");
+  free(m);
+  json_decref(meta);
+  return rc;
+}

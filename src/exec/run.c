@@ -1,0 +1,303 @@
+/* run.c — run lifecycle outside the worker: create, start the worker process, wait for it, cancel,
+ * re-execute, and recover runs whose worker died (kill -9, OOM, machine restart). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "floe/exec.h"
+#include "exec_int.h"
+
+extern char **environ;
+
+double floe_cancel_grace(void) {
+  const char *g = getenv("FLOE_CANCEL_GRACE");
+  double v = g ? atof(g) : 5.0;
+  return v >= 0 ? v : 5.0;
+}
+
+const char *floe_step_file(floe_arena *a, const floe_project *p, const char *run_id, const char *asset_key,
+                           const char *ext) {
+  char safe[1024];
+  size_t j = 0;
+  for (const char *c = asset_key; *c && j < sizeof safe - 3; c++) {
+    if (*c == '/') {
+      safe[j++] = '_';
+      safe[j++] = '_';
+    } else safe[j++] = *c;
+  }
+  safe[j] = 0;
+  return floe_arena_printf(a, "%s/logs/%s/%s.%s", p->home, run_id, safe, ext);
+}
+
+int floe_run_create(floe_store *s, const floe_project *p, const floe_launch *l, char run_id[33], floe_err *err) {
+  floe_run_rec r = {0};
+  floe_random_id(r.id);
+  r.job = l->job;
+  r.selection = l->selection;
+  r.tags_json = l->tags_json;
+  r.config_yaml = l->config_yaml;
+  r.parent_run_id = l->parent_run_id;
+  r.root_run_id = l->root_run_id;
+  r.status = FLOE_RUN_QUEUED;
+  r.created_us = floe_now_us();
+  size_t nsel = 0;
+  for (size_t i = 0; i < p->nassets; i++) nsel += l->mask[i];
+  if (nsel == 0) return floe_err_set(err, FLOE_EINPUT, "selection '%s' matches no assets", l->selection ? l->selection : "");
+  int rc = floe_store_begin(s, err);
+  if (rc) return rc;
+  rc = floe_store_run_create(s, &r, err);
+  for (size_t i = 0; !rc && i < p->nassets; i++) {
+    const floe_asset *a = p->assets[p->topo[i]];
+    if (!l->mask[a->index]) continue;
+    floe_step_rec st = {.run_id = r.id, .asset_key = a->key, .status = FLOE_STEP_PENDING};
+    rc = floe_store_step_upsert(s, &st, err);
+  }
+  if (!rc) {
+    floe_event_rec e = {.run_id = r.id, .type = "RUN_ENQUEUED", .level = "info"};
+    char msg[128];
+    snprintf(msg, sizeof msg, "run created with %zu step(s)", nsel);
+    e.message = msg;
+    rc = floe_store_event_append(s, &e, err);
+  }
+  int crc = floe_store_commit(s, rc ? NULL : err);
+  if (!rc) rc = crc;
+  if (!rc) memcpy(run_id, r.id, 33);
+  return rc;
+}
+
+int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach, pid_t *pid, floe_err *err) {
+  char *argv[] = {(char *)floe_self_exe(), "-p", (char *)p->dir, "__run-worker", (char *)run_id, NULL};
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_init(&fa);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  short flags = POSIX_SPAWN_SETSIGMASK;
+  char logpath[4096];
+  if (detach) {
+    flags |= POSIX_SPAWN_SETSID;
+    snprintf(logpath, sizeof logpath, "%s/logs/%s", p->home, run_id);
+    floe_err e2 = {0};
+    if (floe_mkdirs(logpath, 0755, &e2) == 0) {
+      snprintf(logpath, sizeof logpath, "%s/logs/%s/worker.log", p->home, run_id);
+      posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    }
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
+  int rc = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc) return floe_err_set(err, FLOE_ESPAWN, "cannot start run worker %s: %s", argv[0], strerror(rc));
+  return 0;
+}
+
+/* Marks a run whose worker is gone as failed: kills leftover step process groups, fails running and
+ * pending steps. Idempotent. */
+static int fail_orphaned_run(floe_store *s, const char *run_id, const char *why, floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_step_rec *steps = NULL;
+  size_t n = 0;
+  int rc = floe_store_step_list(s, &a, run_id, &steps, &n, err);
+  if (rc) goto out;
+  for (size_t i = 0; i < n; i++)
+    if ((steps[i].status == FLOE_STEP_RUNNING) && steps[i].pid > 0) killpg(steps[i].pid, SIGKILL);
+  if ((rc = floe_store_begin(s, err))) goto out;
+  for (size_t i = 0; !rc && i < n; i++) {
+    floe_step_rec st = steps[i];
+    if (st.status == FLOE_STEP_RUNNING || st.status == FLOE_STEP_RETRYING) {
+      st.status = FLOE_STEP_FAILURE;
+      st.error = why;
+    } else if (st.status == FLOE_STEP_PENDING) {
+      st.status = FLOE_STEP_SKIPPED;
+      st.error = "not started: the run worker died";
+    } else continue;
+    st.end_us = floe_now_us();
+    st.pid = 0;
+    rc = floe_store_step_upsert(s, &st, err);
+  }
+  if (!rc) rc = floe_store_run_set_status(s, run_id, FLOE_RUN_FAILURE, why, err);
+  if (!rc) {
+    floe_event_rec e = {.run_id = run_id, .type = "RUN_FAILURE", .level = "error", .message = why};
+    rc = floe_store_event_append(s, &e, err);
+  }
+  int crc = floe_store_commit(s, rc ? NULL : err);
+  if (!rc) rc = crc;
+out:
+  floe_arena_free(&a);
+  return rc;
+}
+
+int floe_run_wait(floe_store *s, const char *run_id, pid_t worker, int *status, floe_err *err) {
+  int ws = 0;
+  while (waitpid(worker, &ws, 0) < 0) {
+    if (errno != EINTR) return floe_err_set(err, FLOE_EIO, "waitpid: %s", strerror(errno));
+  }
+  floe_arena a;
+  floe_arena_init(&a, 4096);
+  floe_run_rec r;
+  int rc = floe_store_run_get(s, &a, run_id, &r, err);
+  if (!rc && !floe_run_status_done(r.status)) {
+    char why[256];
+    if (WIFSIGNALED(ws))
+      snprintf(why, sizeof why, "run worker (pid %d) was killed by signal %d before the run finished", (int)worker,
+               WTERMSIG(ws));
+    else
+      snprintf(why, sizeof why, "run worker (pid %d) exited with code %d before the run finished", (int)worker,
+               WEXITSTATUS(ws));
+    rc = fail_orphaned_run(s, run_id, why, err);
+    r.status = FLOE_RUN_FAILURE;
+  }
+  if (!rc) *status = r.status;
+  floe_arena_free(&a);
+  return rc;
+}
+
+/* Whether pid is alive and is a floe run worker for run_id (guards against pid reuse). */
+static bool worker_alive(int pid, const char *run_id) {
+  if (pid <= 0) return false;
+  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false; /* zombie */
+  for (ssize_t i = 0; i < n; i++)
+    if (!buf[i]) buf[i] = ' ';
+  buf[n] = 0;
+  return strstr(buf, "__run-worker") && strstr(buf, run_id);
+}
+
+int floe_run_reap_dead(floe_store *s, floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  int rc = 0;
+  static const int active[] = {FLOE_RUN_STARTING, FLOE_RUN_STARTED, FLOE_RUN_CANCELING};
+  for (size_t k = 0; k < 3 && !rc; k++) {
+    floe_run_filter f = {.status = active[k], .limit = 1000};
+    floe_run_rec *runs;
+    size_t n;
+    if ((rc = floe_store_run_list(s, &a, &f, &runs, &n, err))) break;
+    for (size_t i = 0; i < n && !rc; i++) {
+      if (!runs[i].worker_pid) {
+        /* STARTING without a worker pid for a long time: the launcher died before the worker began */
+        if (floe_now_us() - runs[i].created_us < 120 * 1000000LL) continue;
+      } else if (worker_alive(runs[i].worker_pid, runs[i].id)) {
+        continue;
+      }
+      char why[160];
+      snprintf(why, sizeof why, "run worker (pid %d) is gone: the run was interrupted", runs[i].worker_pid);
+      rc = fail_orphaned_run(s, runs[i].id, why, err);
+    }
+  }
+  floe_arena_free(&a);
+  return rc;
+}
+
+int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 4096);
+  floe_run_rec r;
+  int rc = floe_store_run_get(s, &a, run_id, &r, err);
+  if (rc) goto out;
+  if (floe_run_status_done(r.status)) {
+    rc = floe_err_set(err, FLOE_EINPUT, "run %s already ended (%s)", r.id, floe_run_status_name(r.status));
+    goto out;
+  }
+  bool changed = false;
+  if (r.status == FLOE_RUN_QUEUED) {
+    if ((rc = floe_store_run_cas_status(s, r.id, FLOE_RUN_QUEUED, FLOE_RUN_CANCELED, &changed, err))) goto out;
+    if (changed) goto out;
+  }
+  if ((rc = floe_store_run_cas_status(s, r.id, FLOE_RUN_STARTED, FLOE_RUN_CANCELING, &changed, err))) goto out;
+  if (!changed) rc = floe_store_run_cas_status(s, r.id, FLOE_RUN_STARTING, FLOE_RUN_CANCELING, &changed, err);
+  if (rc) goto out;
+  {
+    floe_event_rec e = {.run_id = r.id, .type = "RUN_CANCELING", .level = "warning", .message = "cancellation requested"};
+    if ((rc = floe_store_event_append(s, &e, err))) goto out;
+  }
+  if (worker_alive(r.worker_pid, r.id)) kill(r.worker_pid, SIGUSR1);
+  int64_t deadline = floe_mono_us() + (int64_t)wait_s * 1000000;
+  while (floe_mono_us() < deadline) {
+    floe_run_rec cur;
+    floe_arena_free(&a);
+    if ((rc = floe_store_run_get(s, &a, run_id, &cur, err))) goto out;
+    if (floe_run_status_done(cur.status)) goto out;
+    if (!worker_alive(cur.worker_pid, cur.id) && floe_mono_us() > deadline - (int64_t)(wait_s - 2) * 1000000) {
+      rc = floe_run_reap_dead(s, err);
+      goto out;
+    }
+    floe_sleep_ms(50);
+  }
+  rc = floe_err_set(err, FLOE_ETIMEOUT, "run %s is still cancelling after %d s", r.id, wait_s);
+out:
+  floe_arena_free(&a);
+  return rc;
+}
+
+int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, char new_id[33],
+                       floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_run_rec r;
+  floe_step_rec *steps = NULL;
+  size_t n = 0;
+  bool *mask = NULL;
+  int rc = floe_store_run_get(s, &a, run_id, &r, err);
+  if (rc) goto out;
+  if (!floe_run_status_done(r.status)) {
+    rc = floe_err_set(err, FLOE_EINPUT, "run %s is %s; re-execute it after it ends", r.id, floe_run_status_name(r.status));
+    goto out;
+  }
+  if ((rc = floe_store_step_list(s, &a, r.id, &steps, &n, err))) goto out;
+  mask = floe_calloc(p->nassets ? p->nassets : 1, sizeof *mask);
+  if (!mask) {
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    goto out;
+  }
+  size_t nsel = 0;
+  floe_buf sel;
+  floe_buf_init(&sel, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (from_failure && steps[i].status == FLOE_STEP_SUCCESS) continue;
+    floe_asset *as = floe_project_asset(p, steps[i].asset_key);
+    if (!as) {
+      floe_buf_free(&sel);
+      rc = floe_err_set(err, FLOE_EINPUT, "asset '%s' of run %s is no longer defined in the project", steps[i].asset_key,
+                        r.id);
+      goto out;
+    }
+    mask[as->index] = true;
+    if (nsel++) floe_buf_putc(&sel, ',');
+    floe_buf_puts(&sel, as->key);
+  }
+  if (!nsel) {
+    floe_buf_free(&sel);
+    rc = floe_err_set(err, FLOE_EINPUT, "run %s has no failed or skipped steps to re-execute", r.id);
+    goto out;
+  }
+  floe_launch l = {.job = r.job,
+                   .selection = floe_buf_str(&sel),
+                   .mask = mask,
+                   .config_yaml = r.config_yaml,
+                   .tags_json = r.tags_json,
+                   .parent_run_id = r.id,
+                   .root_run_id = r.root_run_id ? r.root_run_id : r.id};
+  rc = floe_run_create(s, p, &l, new_id, err);
+  floe_buf_free(&sel);
+out:
+  floe_free(mask);
+  floe_arena_free(&a);
+  return rc;
+}

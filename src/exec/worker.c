@@ -1,0 +1,732 @@
+/* worker.c — the run worker: the multiprocess executor of one run.
+ *
+ * Steps run as child processes, each in its own process group (so cancel and timeouts reach everything
+ * a step started), with stdout/stderr going to per-step log files. When a step uses secrets its output
+ * passes through a pipe and is redacted before it reaches the file. The loop waits on a signalfd
+ * (SIGCHLD, cancel signals) and the pipes; instance-storage writes of one loop iteration share one
+ * transaction, so a 1,000-step DAG costs about one commit per wake-up rather than several per step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "exec_int.h"
+
+extern char **environ;
+
+typedef struct step {
+  const floe_asset *a;
+  int status;
+  int attempt;
+  pid_t pid;
+  int64_t start_us, deadline_mono, retry_at_mono, kill_at_mono;
+  int nwait;          /* selected upstreams that have not succeeded yet */
+  bool timed_out, term_sent, canceled;
+  int pipe_fd[2];     /* read ends of stdout/stderr pipes when redacting, else -1 */
+  int log_fd[2];      /* log files the pipes drain into */
+  floe_buf pend[2];   /* partial line waiting for redaction */
+  const char *log_out, *log_err, *events;
+  floe_secrets *sec;  /* per-step resolver (values this step received) */
+} step;
+
+typedef struct worker {
+  const floe_project *p;
+  floe_store *s;
+  floe_arena a;
+  const char *run_id;
+  floe_run_rec run;
+  step *steps;
+  size_t nsteps;
+  int *index_of;      /* asset index -> step index or -1 */
+  int *ready;         /* queue of step indexes */
+  size_t nready, ready_head;
+  int running, retrying, max_conc;
+  bool canceling;
+  int64_t cancel_kill_at;
+  int sfd;
+  char **base_env;
+  size_t nbase_env;
+  const char *config_path;
+  floe_secrets *run_sec;  /* every value resolved in this run, for redacting errors */
+  floe_err *err;
+} worker;
+
+static int event(worker *w, const char *asset, const char *type, const char *level, const char *msg) {
+  floe_event_rec e = {.run_id = w->run_id, .asset_key = asset, .type = type, .level = level, .message = msg};
+  return floe_store_event_append(w->s, &e, w->err);
+}
+
+static int save_step(worker *w, step *st, const char *error) {
+  floe_step_rec r = {.run_id = w->run_id,
+                     .asset_key = st->a->key,
+                     .status = st->status,
+                     .attempt = st->attempt,
+                     .pid = st->status == FLOE_STEP_RUNNING ? st->pid : 0,
+                     .start_us = st->start_us,
+                     .end_us = (st->status == FLOE_STEP_RUNNING || st->status == FLOE_STEP_RETRYING) ? 0 : floe_now_us(),
+                     .error = error,
+                     .log_out = st->log_out,
+                     .log_err = st->log_err};
+  return floe_store_step_upsert(w->s, &r, w->err);
+}
+
+/* Builds the environment every step starts from: ours without secret-bearing variables (a step gets
+ * secrets only through the env its definition asks for). */
+static int build_base_env(worker *w) {
+  size_t n = 0;
+  while (environ[n]) n++;
+  w->base_env = floe_arena_alloc(&w->a, sizeof(char *) * (n + 1));
+  if (!w->base_env) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  char prefix[128];
+  snprintf(prefix, sizeof prefix, "%s__", w->p->secrets_prefix ? w->p->secrets_prefix : "dagster");
+  for (char *c = prefix; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+  for (size_t i = 0; i < n; i++) {
+    const char *e = environ[i];
+    if (floe_str_starts(e, prefix) || floe_str_starts(e, "FLOE_KEYSTORE_") || floe_str_starts(e, "FLOE_RUN_ID=") ||
+        floe_str_starts(e, "FLOE_ASSET=") || floe_str_starts(e, "FLOE_EVENTS=") || floe_str_starts(e, "FLOE_OUTPUT="))
+      continue;
+    w->base_env[w->nbase_env++] = (char *)e;
+  }
+  return 0;
+}
+
+static const char *env_name_for(floe_arena *a, const char *res, const char *field) {
+  char *s = floe_arena_printf(a, "%s_%s", res, field);
+  for (char *c = s; c && *c; c++) {
+    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
+    else if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) *c = '_';
+  }
+  return s;
+}
+
+static const floe_resource *find_resource(const floe_project *p, const char *name) {
+  for (size_t i = 0; i < p->nresources; i++)
+    if (!strcmp(p->resources[i]->name, name)) return p->resources[i];
+  return NULL;
+}
+
+/* Resolves the step's env (literals, secret references, resource fields). On failure the step fails
+ * with the resolver's message; nothing is started. */
+static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_err *serr) {
+  const floe_asset *as = st->a;
+  size_t extra = 12 + as->nenv;
+  for (size_t i = 0; i < as->nresources; i++) {
+    const floe_resource *r = find_resource(w->p, as->resources[i]);
+    if (r) extra += r->nfields;
+  }
+  char **envp = floe_arena_alloc(a, sizeof(char *) * (w->nbase_env + extra + 1));
+  if (!envp) return floe_err_set(serr, FLOE_ENOMEM, "out of memory");
+  size_t k = 0;
+  for (size_t i = 0; i < w->nbase_env; i++) envp[k++] = w->base_env[i];
+  envp[k++] = floe_arena_printf(a, "FLOE_RUN_ID=%s", w->run_id);
+  envp[k++] = floe_arena_printf(a, "FLOE_ASSET=%s", as->key);
+  envp[k++] = floe_arena_printf(a, "FLOE_EVENTS=%s", st->events);
+  envp[k++] = floe_arena_printf(a, "FLOE_OUTPUT=%s", floe_step_file(a, w->p, w->run_id, as->key, "output"));
+  envp[k++] = floe_arena_printf(a, "FLOE_PROJECT_DIR=%s", w->p->dir);
+  envp[k++] = floe_arena_printf(a, "FLOE_HOME=%s", w->p->home);
+  envp[k++] = floe_arena_printf(a, "FLOE_ATTEMPT=%d", st->attempt);
+  if (w->config_path) envp[k++] = floe_arena_printf(a, "FLOE_RUN_CONFIG=%s", w->config_path);
+  if (as->nenv || as->nresources) {
+    if (!st->sec) {
+      int rc = floe_secrets_open(w->p, &st->sec, serr);
+      if (rc) return rc;
+    }
+  }
+  for (size_t i = 0; i < as->nenv; i++) {
+    const char *v;
+    int rc = floe_value_resolve(st->sec, &as->env[i].value, &v, serr);
+    if (rc) {
+      floe_err_prefix(serr, "env %s: ", as->env[i].name);
+      return rc;
+    }
+    if (as->env[i].value.secret_group && w->run_sec) {
+      const char *dummy;
+      if (floe_value_resolve(w->run_sec, &as->env[i].value, &dummy, NULL)) { /* best effort */
+      }
+    }
+    envp[k++] = floe_arena_printf(a, "%s=%s", as->env[i].name, v);
+  }
+  for (size_t i = 0; i < as->nresources; i++) {
+    const floe_resource *r = find_resource(w->p, as->resources[i]);
+    if (!r) return floe_err_set(serr, FLOE_EINPUT, "unknown resource '%s'", as->resources[i]);
+    for (size_t j = 0; j < r->nfields; j++) {
+      const char *v;
+      int rc = floe_value_resolve(st->sec, &r->fields[j].value, &v, serr);
+      if (rc) {
+        floe_err_prefix(serr, "resource %s.%s: ", r->name, r->fields[j].name);
+        return rc;
+      }
+      if (r->fields[j].value.secret_group && w->run_sec) {
+        const char *dummy;
+        if (floe_value_resolve(w->run_sec, &r->fields[j].value, &dummy, NULL)) {
+        }
+      }
+      envp[k++] = floe_arena_printf(a, "%s=%s", env_name_for(a, r->name, r->fields[j].name), v);
+    }
+  }
+  envp[k] = NULL;
+  for (size_t i = 0; i < k; i++)
+    if (!envp[i]) return floe_err_set(serr, FLOE_ENOMEM, "out of memory");
+  *envp_out = envp;
+  return 0;
+}
+
+static void finish_step(worker *w, step *st, int status, const char *error);
+
+static int launch(worker *w, step *st) {
+  floe_arena a;
+  floe_arena_init(&a, 8192);
+  floe_err serr = {0};
+  char **envp = NULL;
+  int rc = 0;
+  st->pipe_fd[0] = st->pipe_fd[1] = st->log_fd[0] = st->log_fd[1] = -1;
+  st->timed_out = st->term_sent = false;
+  st->kill_at_mono = 0;
+  unlink(st->events);
+  if (step_env(w, st, &a, &envp, &serr)) {
+    st->start_us = floe_now_us();
+    finish_step(w, st, FLOE_STEP_FAILURE, serr.msg);
+    goto out;
+  }
+  const char *argv_int[7];
+  const char *const *argv;
+  if (st->a->kind == FLOE_ASSET_COMMAND) {
+    argv = st->a->command;
+  } else {
+    argv_int[0] = floe_self_exe();
+    argv_int[1] = "-p";
+    argv_int[2] = w->p->dir;
+    argv_int[3] = "__step";
+    argv_int[4] = w->run_id;
+    argv_int[5] = st->a->key;
+    argv_int[6] = NULL;
+    argv = argv_int;
+  }
+  bool redact = st->sec && floe_secrets_count(st->sec) > 0;
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  st->log_fd[0] = open(st->log_out, flags, 0644);
+  st->log_fd[1] = open(st->log_err, flags, 0644);
+  if (st->log_fd[0] < 0 || st->log_fd[1] < 0) {
+    st->start_us = floe_now_us();
+    finish_step(w, st, FLOE_STEP_FAILURE, floe_arena_printf(&a, "cannot open step log %s: %s", st->log_out, strerror(errno)));
+    goto out;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  int wp[2] = {-1, -1}, ep[2] = {-1, -1};
+  if (redact) {
+    if (pipe2(wp, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
+      st->start_us = floe_now_us();
+      finish_step(w, st, FLOE_STEP_FAILURE, "cannot create pipes for the step's output");
+      goto spawned;
+    }
+    posix_spawn_file_actions_adddup2(&fa, wp[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+  } else {
+    posix_spawn_file_actions_adddup2(&fa, st->log_fd[0], 1);
+    posix_spawn_file_actions_adddup2(&fa, st->log_fd[1], 2);
+  }
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  const char *cwd = st->a->cwd ? floe_path_join(&a, w->p->dir, st->a->cwd) : w->p->dir;
+  posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  sigset_t none, def;
+  sigemptyset(&none);
+  sigemptyset(&def);
+  sigaddset(&def, SIGPIPE);
+  sigaddset(&def, SIGTERM);
+  sigaddset(&def, SIGINT);
+  sigaddset(&def, SIGUSR1);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &def);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  st->start_us = floe_now_us();
+  rc = posix_spawnp(&st->pid, argv[0], &fa, &attr, (char *const *)argv, envp);
+  if (rc) {
+    const char *msg = floe_arena_printf(&a, "cannot run '%s' (cwd %s): %s", argv[0], cwd, strerror(rc));
+    rc = 0;
+    finish_step(w, st, FLOE_STEP_FAILURE, msg);
+    if (wp[0] >= 0) close(wp[0]), close(wp[1]), close(ep[0]), close(ep[1]);
+    goto spawned;
+  }
+  if (redact) {
+    close(wp[1]);
+    close(ep[1]);
+    st->pipe_fd[0] = wp[0];
+    st->pipe_fd[1] = ep[0];
+    fcntl(wp[0], F_SETFL, O_NONBLOCK);
+    fcntl(ep[0], F_SETFL, O_NONBLOCK);
+  }
+  w->running++;
+  st->status = FLOE_STEP_RUNNING;
+  st->deadline_mono = st->a->timeout > 0 ? floe_mono_us() + (int64_t)(st->a->timeout * 1e6) : 0;
+  if (st->attempt == 0) rc = event(w, st->a->key, "STEP_START", "info", "step started");
+  else {
+    char msg[64];
+    snprintf(msg, sizeof msg, "step started (attempt %d)", st->attempt + 1);
+    rc = event(w, st->a->key, "STEP_START", "info", msg);
+  }
+  if (!rc) rc = save_step(w, st, NULL);
+spawned:
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+out:
+  if (st->status != FLOE_STEP_RUNNING) {
+    if (st->log_fd[0] >= 0) close(st->log_fd[0]);
+    if (st->log_fd[1] >= 0) close(st->log_fd[1]);
+    st->log_fd[0] = st->log_fd[1] = -1;
+  }
+  floe_arena_free(&a);
+  return rc;
+}
+
+static void push_ready(worker *w, int i) { w->ready[w->nready++] = i; }
+
+/* Skips everything downstream of a failed step (within this run), recording why. */
+static void skip_downstream(worker *w, step *failed) {
+  int *stack = floe_malloc(sizeof(int) * (w->nsteps + 1));
+  if (!stack) return;
+  size_t sp = 0;
+  stack[sp++] = (int)(failed - w->steps);
+  char why[512];
+  snprintf(why, sizeof why, "skipped: upstream '%s' %s", failed->a->key,
+           failed->status == FLOE_STEP_CANCELED ? "was cancelled" : "failed");
+  while (sp) {
+    step *cur = &w->steps[stack[--sp]];
+    for (size_t d = 0; d < cur->a->ndownstream; d++) {
+      int si = w->index_of[cur->a->downstream[d]];
+      if (si < 0) continue;
+      step *ds = &w->steps[si];
+      if (ds->status != FLOE_STEP_PENDING) continue;
+      ds->status = FLOE_STEP_SKIPPED;
+      ds->nwait = -1;
+      if (save_step(w, ds, why) == 0) event(w, ds->a->key, "STEP_SKIPPED", "warning", why);
+      stack[sp++] = si;
+    }
+  }
+  floe_free(stack);
+}
+
+static const char *redacted(worker *w, floe_arena *a, const char *msg) {
+  if (!msg || !w->run_sec || !floe_secrets_count(w->run_sec)) return msg;
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  const char *r = floe_secrets_redact(w->run_sec, msg, strlen(msg), &b) ? "********" : floe_arena_strdup(a, floe_buf_str(&b));
+  floe_buf_free(&b);
+  return r;
+}
+
+static double retry_delay(const floe_retry *r, int attempt) {
+  double d = r->delay;
+  if (r->backoff == FLOE_BACKOFF_LINEAR) d *= attempt;
+  else if (r->backoff == FLOE_BACKOFF_EXPONENTIAL) d *= pow(2.0, attempt - 1);
+  if (r->jitter > 0) d += d * r->jitter * ((double)(floe_random_u64() % 10000) / 10000.0);
+  return d;
+}
+
+static void finish_step(worker *w, step *st, int status, const char *error) {
+  floe_arena a;
+  floe_arena_init(&a, 4096);
+  error = redacted(w, &a, error);
+  if (status == FLOE_STEP_FAILURE && !w->canceling && st->attempt < st->a->retry.max_retries) {
+    st->attempt++;
+    st->status = FLOE_STEP_RETRYING;
+    double d = retry_delay(&st->a->retry, st->attempt);
+    st->retry_at_mono = floe_mono_us() + (int64_t)(d * 1e6);
+    w->retrying++;
+    const char *msg = floe_arena_printf(&a, "%s; retrying in %.2fs (attempt %d of %d)", error ? error : "failed", d,
+                                        st->attempt + 1, st->a->retry.max_retries + 1);
+    if (!save_step(w, st, msg)) event(w, st->a->key, "STEP_RETRY", "warning", msg);
+    floe_arena_free(&a);
+    return;
+  }
+  st->status = status;
+  const char *meta = "{}";
+  if (status == FLOE_STEP_SUCCESS) {
+    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &meta, w->err) == 0) {
+      floe_materialization_rec m = {.asset_key = st->a->key, .run_id = w->run_id, .metadata_json = meta};
+      if (floe_store_materialization_put(w->s, &m, w->err) == 0) {
+        floe_event_rec e = {.run_id = w->run_id, .asset_key = st->a->key, .type = "ASSET_MATERIALIZATION",
+                            .level = "info", .message = "materialized", .data_json = meta};
+        if (floe_store_event_append(w->s, &e, w->err)) { /* reported by the commit */
+        }
+      }
+    }
+  } else if (st->start_us) {
+    /* events the step wrote before failing are still worth keeping */
+    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &meta, w->err)) {
+    }
+  }
+  save_step(w, st, error);
+  const char *type = status == FLOE_STEP_SUCCESS ? "STEP_SUCCESS" : status == FLOE_STEP_CANCELED ? "STEP_CANCELED" : "STEP_FAILURE";
+  event(w, st->a->key, type, status == FLOE_STEP_SUCCESS ? "info" : "error",
+        error ? error : status == FLOE_STEP_SUCCESS ? "step succeeded" : "step failed");
+  if (status == FLOE_STEP_SUCCESS) {
+    for (size_t d = 0; d < st->a->ndownstream; d++) {
+      int si = w->index_of[st->a->downstream[d]];
+      if (si >= 0 && w->steps[si].status == FLOE_STEP_PENDING && --w->steps[si].nwait == 0) push_ready(w, si);
+    }
+  } else {
+    skip_downstream(w, st);
+  }
+  if (st->sec) {
+    floe_secrets_close(st->sec);
+    st->sec = NULL;
+  }
+  floe_arena_free(&a);
+}
+
+/* Moves complete lines from a step's pipe to its log file, redacted. eof flushes the remainder. */
+static void drain_pipe(worker *w, step *st, int k, bool eof) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = st->pipe_fd[k] >= 0 ? read(st->pipe_fd[k], buf, sizeof buf) : 0;
+    if (n > 0) {
+      floe_buf_append(&st->pend[k], buf, (size_t)n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 && st->pipe_fd[k] >= 0) {
+      close(st->pipe_fd[k]);
+      st->pipe_fd[k] = -1;
+      eof = true;
+    }
+    break;
+  }
+  floe_buf *p = &st->pend[k];
+  size_t upto = p->len;
+  if (!eof) {
+    while (upto > 0 && p->p[upto - 1] != '\n') upto--;
+    if (upto == 0 && p->len > (1 << 20)) upto = p->len; /* very long line: flush anyway */
+  }
+  if (upto == 0) return;
+  floe_buf out;
+  floe_buf_init(&out, 0);
+  if (floe_secrets_redact(st->sec, p->p, upto, &out) == 0) {
+    if (write(st->log_fd[k], out.p, out.len) < 0) { /* log disk full: the step still runs */
+    }
+  }
+  floe_buf_free(&out);
+  memmove(p->p, p->p + upto, p->len - upto);
+  p->len -= upto;
+  if (p->p) p->p[p->len] = 0;
+  (void)w;
+}
+
+static step *step_by_pid(worker *w, pid_t pid) {
+  for (size_t i = 0; i < w->nsteps; i++)
+    if (w->steps[i].pid == pid && w->steps[i].status == FLOE_STEP_RUNNING) return &w->steps[i];
+  return NULL;
+}
+
+static void reap_children(worker *w) {
+  int ws;
+  pid_t pid;
+  while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+    step *st = step_by_pid(w, pid);
+    if (!st) continue;
+    w->running--;
+    /* the process group may still hold grandchildren that outlive the step: end them */
+    killpg(pid, SIGKILL);
+    for (int k = 0; k < 2; k++) {
+      if (st->pipe_fd[k] >= 0) drain_pipe(w, st, k, true);
+      if (st->log_fd[k] >= 0) close(st->log_fd[k]);
+      st->log_fd[k] = -1;
+      floe_buf_free(&st->pend[k]);
+    }
+    char msg[256];
+    int status;
+    if (st->canceled) {
+      status = FLOE_STEP_CANCELED;
+      snprintf(msg, sizeof msg, "cancelled");
+    } else if (st->timed_out) {
+      status = FLOE_STEP_FAILURE;
+      snprintf(msg, sizeof msg, "timed out after %gs", st->a->timeout);
+    } else if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+      status = FLOE_STEP_SUCCESS;
+      msg[0] = 0;
+    } else if (WIFEXITED(ws)) {
+      status = FLOE_STEP_FAILURE;
+      snprintf(msg, sizeof msg, "exited with code %d", WEXITSTATUS(ws));
+    } else {
+      status = FLOE_STEP_FAILURE;
+      snprintf(msg, sizeof msg, "killed by signal %d (%s)", WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+    }
+    finish_step(w, st, status, msg[0] ? msg : NULL);
+  }
+}
+
+static void begin_cancel(worker *w) {
+  if (w->canceling) return;
+  w->canceling = true;
+  w->cancel_kill_at = floe_mono_us() + (int64_t)(floe_cancel_grace() * 1e6);
+  event(w, NULL, "RUN_CANCELING", "warning", "terminating running steps");
+  for (size_t i = 0; i < w->nsteps; i++) {
+    step *st = &w->steps[i];
+    if (st->status == FLOE_STEP_RUNNING) {
+      st->canceled = true;
+      killpg(st->pid, SIGTERM);
+    } else if (st->status == FLOE_STEP_PENDING || st->status == FLOE_STEP_RETRYING) {
+      if (st->status == FLOE_STEP_RETRYING) w->retrying--;
+      st->status = FLOE_STEP_CANCELED;
+      st->nwait = -1;
+      if (!save_step(w, st, "run cancelled before the step started")) event(w, st->a->key, "STEP_CANCELED", "warning", "not started: run cancelled");
+    }
+  }
+  w->nready = w->ready_head = 0;
+}
+
+static int load_run(worker *w) {
+  int rc = floe_store_run_get(w->s, &w->a, w->run_id, &w->run, w->err);
+  if (rc) return rc;
+  w->run_id = w->run.id;
+  floe_step_rec *recs;
+  size_t n;
+  if ((rc = floe_store_step_list(w->s, &w->a, w->run_id, &recs, &n, w->err))) return rc;
+  w->steps = floe_arena_alloc(&w->a, sizeof(step) * (n + 1));
+  w->index_of = floe_arena_alloc(&w->a, sizeof(int) * (w->p->nassets + 1));
+  w->ready = floe_arena_alloc(&w->a, sizeof(int) * (n + 1) * 4);
+  if (!w->steps || !w->index_of || !w->ready) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  for (size_t i = 0; i < w->p->nassets; i++) w->index_of[i] = -1;
+  for (size_t i = 0; i < n; i++) {
+    if (recs[i].status != FLOE_STEP_PENDING) continue;
+    floe_asset *as = floe_project_asset(w->p, recs[i].asset_key);
+    if (!as)
+      return floe_err_set(w->err, FLOE_EINPUT, "run %s: asset '%s' is no longer defined in the project", w->run_id,
+                          recs[i].asset_key);
+    step *st = &w->steps[w->nsteps];
+    st->a = as;
+    st->status = FLOE_STEP_PENDING;
+    st->pipe_fd[0] = st->pipe_fd[1] = st->log_fd[0] = st->log_fd[1] = -1;
+    st->log_out = floe_step_file(&w->a, w->p, w->run_id, as->key, "out");
+    st->log_err = floe_step_file(&w->a, w->p, w->run_id, as->key, "err");
+    st->events = floe_step_file(&w->a, w->p, w->run_id, as->key, "events");
+    floe_buf_init(&st->pend[0], 0);
+    floe_buf_init(&st->pend[1], 0);
+    w->index_of[as->index] = (int)w->nsteps++;
+  }
+  /* ready order follows the project's topological order: deterministic and dependency-safe */
+  for (size_t t = 0; t < w->p->nassets; t++) {
+    int si = w->index_of[w->p->topo[t]];
+    if (si < 0) continue;
+    step *st = &w->steps[si];
+    for (size_t u = 0; u < st->a->nupstream; u++)
+      if (w->index_of[st->a->upstream[u]] >= 0) st->nwait++;
+    if (st->nwait == 0) push_ready(w, si);
+  }
+  return 0;
+}
+
+int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
+  worker w = {.p = p, .run_id = run_id, .err = err, .sfd = -1};
+  floe_arena_init(&w.a, 0);
+  int rc = floe_store_open(p->db_path, &w.s, err);
+  if (rc) goto out_nostore;
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGUSR1);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  w.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (w.sfd < 0) {
+    rc = floe_err_set(err, FLOE_EIO, "signalfd: %s", strerror(errno));
+    goto out;
+  }
+  if ((rc = load_run(&w))) goto fail_run;
+  bool changed = false;
+  if ((rc = floe_store_run_cas_status(w.s, w.run_id, FLOE_RUN_QUEUED, FLOE_RUN_STARTING, &changed, err))) goto out;
+  if (!changed && w.run.status != FLOE_RUN_STARTING) {
+    rc = floe_err_set(err, FLOE_EINPUT, "run %s is %s, not QUEUED: it cannot be started again", w.run_id,
+                      floe_run_status_name(w.run.status));
+    goto out;
+  }
+  {
+    const char *logdir = floe_arena_printf(&w.a, "%s/logs/%s", p->home, w.run_id);
+    if ((rc = floe_mkdirs(logdir, 0755, err))) goto fail_run;
+    if (w.run.config_yaml) {
+      w.config_path = floe_arena_printf(&w.a, "%s/run_config.yaml", logdir);
+      if ((rc = floe_file_write_atomic(w.config_path, w.run.config_yaml, strlen(w.run.config_yaml), 0600, err)))
+        goto fail_run;
+    }
+  }
+  if ((rc = floe_secrets_open(p, &w.run_sec, err))) goto fail_run;
+  if ((rc = build_base_env(&w))) goto fail_run;
+  w.max_conc = p->max_concurrent > 0 ? p->max_concurrent : 1;
+  if ((rc = floe_store_begin(w.s, err))) goto out;
+  rc = floe_store_run_set_worker(w.s, w.run_id, (int)getpid(), err);
+  if (!rc) rc = floe_store_run_set_status(w.s, w.run_id, FLOE_RUN_STARTED, NULL, err);
+  if (!rc) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "run worker started (pid %d): %zu step(s), up to %d at once", (int)getpid(), w.nsteps,
+             w.max_conc);
+    rc = event(&w, NULL, "RUN_START", "info", msg);
+  }
+  if (floe_store_commit(w.s, rc ? NULL : err) && !rc) rc = FLOE_EDB;
+  if (rc) goto out;
+
+  int64_t next_heartbeat = floe_mono_us() + 2000000;
+  int64_t last_status_check = floe_mono_us();
+  struct pollfd *pfds = floe_arena_alloc(&w.a, sizeof(struct pollfd) * (2 * w.nsteps + 2));
+  step **pstep = floe_arena_alloc(&w.a, sizeof(step *) * (2 * w.nsteps + 2));
+  if (!pfds || !pstep) {
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    goto fail_run;
+  }
+  for (;;) {
+    if ((rc = floe_store_begin(w.s, err))) goto out;
+    while (!w.canceling && w.running < w.max_conc && w.ready_head < w.nready) {
+      step *st = &w.steps[w.ready[w.ready_head++]];
+      if (st->status != FLOE_STEP_PENDING && st->status != FLOE_STEP_RETRYING) continue;
+      if (st->status == FLOE_STEP_RETRYING) w.retrying--;
+      launch(&w, st);
+    }
+    if (w.ready_head == w.nready) w.ready_head = w.nready = 0;
+    if (floe_store_commit(w.s, err)) {
+      rc = FLOE_EDB;
+      goto out;
+    }
+    if (w.running == 0 && w.ready_head == w.nready && w.retrying == 0) break;
+
+    /* wait for a child, a signal, step output, or the next timer */
+    int64_t now = floe_mono_us(), wake = next_heartbeat;
+    for (size_t i = 0; i < w.nsteps; i++) {
+      step *st = &w.steps[i];
+      if (st->status == FLOE_STEP_RUNNING) {
+        if (st->deadline_mono && !st->timed_out && st->deadline_mono < wake) wake = st->deadline_mono;
+        if (st->kill_at_mono && st->kill_at_mono < wake) wake = st->kill_at_mono;
+      } else if (st->status == FLOE_STEP_RETRYING && st->retry_at_mono < wake) wake = st->retry_at_mono;
+    }
+    if (w.canceling && w.cancel_kill_at < wake) wake = w.cancel_kill_at;
+    size_t np = 0;
+    pfds[np++] = (struct pollfd){.fd = w.sfd, .events = POLLIN};
+    for (size_t i = 0; i < w.nsteps; i++)
+      for (int k = 0; k < 2; k++)
+        if (w.steps[i].pipe_fd[k] >= 0) {
+          pstep[np] = &w.steps[i];
+          pfds[np++] = (struct pollfd){.fd = w.steps[i].pipe_fd[k], .events = POLLIN};
+        }
+    int timeout_ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
+    int pr = poll(pfds, np, timeout_ms);
+    if (pr < 0 && errno != EINTR) {
+      rc = floe_err_set(err, FLOE_EIO, "poll: %s", strerror(errno));
+      goto fail_run;
+    }
+    if ((rc = floe_store_begin(w.s, err))) goto out;
+    for (size_t i = 1; pr > 0 && i < np; i++)
+      if (pfds[i].revents) {
+        step *st = pstep[i];
+        for (int k = 0; k < 2; k++)
+          if (st->pipe_fd[k] == pfds[i].fd) drain_pipe(&w, st, k, false);
+      }
+    struct signalfd_siginfo si;
+    bool got_chld = false;
+    while (read(w.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo == SIGCHLD) got_chld = true;
+      else begin_cancel(&w);
+    }
+    if (got_chld || pr == 0) reap_children(&w);
+    now = floe_mono_us();
+    for (size_t i = 0; i < w.nsteps; i++) {
+      step *st = &w.steps[i];
+      if (st->status == FLOE_STEP_RUNNING) {
+        if (st->deadline_mono && !st->timed_out && now >= st->deadline_mono) {
+          st->timed_out = true;
+          killpg(st->pid, SIGTERM);
+          st->kill_at_mono = now + (int64_t)(floe_cancel_grace() * 1e6);
+          event(&w, st->a->key, "LOG", "error", "step timed out: sending SIGTERM");
+        } else if (st->kill_at_mono && now >= st->kill_at_mono) {
+          killpg(st->pid, SIGKILL);
+          st->kill_at_mono = 0;
+        }
+        if (w.canceling && now >= w.cancel_kill_at) killpg(st->pid, SIGKILL);
+      } else if (st->status == FLOE_STEP_RETRYING && !w.canceling && now >= st->retry_at_mono) {
+        st->retry_at_mono = INT64_MAX;
+        push_ready(&w, (int)i);
+      }
+    }
+    if (now >= next_heartbeat) {
+      if (floe_store_run_heartbeat(w.s, w.run_id, NULL)) { /* retried next time */
+      }
+      next_heartbeat = now + 2000000;
+    }
+    if (!w.canceling && now - last_status_check > 1000000) {
+      /* a cancel request that could not signal us (e.g. from another user) is seen in storage */
+      floe_run_rec cur;
+      floe_arena tmp;
+      floe_arena_init(&tmp, 4096);
+      if (floe_store_run_get(w.s, &tmp, w.run_id, &cur, NULL) == 0 && cur.status == FLOE_RUN_CANCELING) begin_cancel(&w);
+      floe_arena_free(&tmp);
+      last_status_check = now;
+    }
+    if (floe_store_commit(w.s, err)) {
+      rc = FLOE_EDB;
+      goto out;
+    }
+  }
+
+  /* the run's outcome */
+  {
+    size_t nfail = 0, nskip = 0, nok = 0, ncancel = 0;
+    for (size_t i = 0; i < w.nsteps; i++) {
+      int s = w.steps[i].status;
+      nok += s == FLOE_STEP_SUCCESS;
+      nfail += s == FLOE_STEP_FAILURE;
+      nskip += s == FLOE_STEP_SKIPPED;
+      ncancel += s == FLOE_STEP_CANCELED;
+    }
+    int final = w.canceling ? FLOE_RUN_CANCELED : (nfail || nskip || ncancel) ? FLOE_RUN_FAILURE : FLOE_RUN_SUCCESS;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%zu succeeded, %zu failed, %zu skipped, %zu cancelled", nok, nfail, nskip, ncancel);
+    if ((rc = floe_store_begin(w.s, err))) goto out;
+    rc = floe_store_run_set_status(w.s, w.run_id, final, final == FLOE_RUN_SUCCESS ? NULL : msg, err);
+    if (!rc)
+      rc = event(&w, NULL, final == FLOE_RUN_SUCCESS ? "RUN_SUCCESS" : final == FLOE_RUN_CANCELED ? "RUN_CANCELED" : "RUN_FAILURE",
+                 final == FLOE_RUN_SUCCESS ? "info" : "error", msg);
+    if (floe_store_commit(w.s, rc ? NULL : err) && !rc) rc = FLOE_EDB;
+    if (!rc && final != FLOE_RUN_SUCCESS) rc = floe_err_set(err, FLOE_EFAILED, "run %s %s: %s", w.run_id,
+                                                            final == FLOE_RUN_CANCELED ? "was cancelled" : "failed", msg);
+  }
+  goto out;
+
+fail_run:
+  /* the run could not execute at all: record why instead of leaving it queued */
+  {
+    floe_err e2 = {0};
+    const char *why = err && err->msg[0] ? err->msg : "run worker failed";
+    if (floe_store_run_set_status(w.s, w.run_id, FLOE_RUN_FAILURE, why, &e2) == 0) {
+      floe_event_rec e = {.run_id = w.run_id, .type = "RUN_FAILURE", .level = "error", .message = why};
+      if (floe_store_event_append(w.s, &e, &e2)) {
+      }
+    }
+    if (!rc) rc = FLOE_EFAILED;
+  }
+out:
+  for (size_t i = 0; i < w.nsteps; i++) {
+    if (w.steps[i].status == FLOE_STEP_RUNNING) killpg(w.steps[i].pid, SIGKILL);
+    floe_buf_free(&w.steps[i].pend[0]);
+    floe_buf_free(&w.steps[i].pend[1]);
+    for (int k = 0; k < 2; k++) {
+      if (w.steps[i].pipe_fd[k] >= 0) close(w.steps[i].pipe_fd[k]);
+      if (w.steps[i].log_fd[k] >= 0) close(w.steps[i].log_fd[k]);
+    }
+    if (w.steps[i].sec) floe_secrets_close(w.steps[i].sec);
+  }
+  if (w.run_sec) floe_secrets_close(w.run_sec);
+  if (w.sfd >= 0) close(w.sfd);
+  floe_store_close(w.s);
+out_nostore:
+  floe_arena_free(&w.a);
+  return rc;
+}

@@ -1,0 +1,72 @@
+/* postgres.c — PostgreSQL resources through libpq: one connection URL (a secret by default,
+ * postgres.connection_url). The password inside a URL is registered for redaction on its own, so
+ * that a libpq message quoting part of the URL cannot reveal it. */
+#include <postgresql/libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+#include "resources_int.h"
+
+static const floe_resource_field_def fields[] = {
+    {"url", "postgres", "connection_url", NULL, NULL, "libpq connection URL or key=value string"},
+};
+
+/* Registers the password component of a connection string for redaction. */
+static void redact_password(floe_secrets *s, const char *url) {
+  PQconninfoOption *opts = PQconninfoParse(url, NULL);
+  for (PQconninfoOption *o = opts; o && o->keyword; o++)
+    if (!strcmp(o->keyword, "password") && o->val && *o->val && floe_secrets_add_redaction(s, o->val, strlen(o->val))) {
+    }
+  PQconninfoFree(opts);
+}
+
+/* First line of a libpq message, without the trailing newline. */
+static void first_line(const char *m, char *out, size_t n) {
+  snprintf(out, n, "%s", m ? m : "");
+  out[strcspn(out, "\n")] = 0;
+}
+
+int floe_postgres_check(const char *url, floe_buf *report, floe_err *err) {
+  char msg[1024];
+  char *errmsg = NULL;
+  PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
+  if (!opts) {
+    first_line(errmsg, msg, sizeof msg);
+    PQfreemem(errmsg);
+    return floe_err_set(err, FLOE_EINPUT, "postgres: the connection URL is malformed: %s", msg);
+  }
+  PQconninfoFree(opts);
+  int64_t t0 = floe_mono_us();
+  const char *keys[] = {"dbname", "connect_timeout", NULL};
+  const char *vals[] = {url, "10", NULL};
+  PGconn *c = PQconnectdbParams(keys, vals, 1);
+  int rc = 0;
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    first_line(c ? PQerrorMessage(c) : "out of memory", msg, sizeof msg);
+    rc = floe_err_set(err, FLOE_EFAILED, "postgres: cannot connect: %s", msg);
+    goto out;
+  }
+  PGresult *res = PQexec(c, "SELECT 1");
+  if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "1")) {
+    first_line(PQresultErrorMessage(res), msg, sizeof msg);
+    rc = floe_err_set(err, FLOE_EFAILED, "postgres: SELECT 1 failed: %s", msg[0] ? msg : "unexpected answer");
+  } else {
+    int v = PQserverVersion(c);
+    floe_buf_printf(report, "postgres %s:%s/%s as %s (server %d.%d): SELECT 1 ok in %.1f ms", PQhost(c), PQport(c),
+                    PQdb(c), PQuser(c), v / 10000, v % 10000, (double)(floe_mono_us() - t0) / 1000.0);
+  }
+  PQclear(res);
+out:
+  PQfinish(c);
+  return rc;
+}
+
+static int check(floe_secrets *s, const floe_resource *r, floe_buf *report, floe_err *err) {
+  const char *url;
+  int rc = resource_get(s, r, "url", &url, err);
+  if (rc) return rc;
+  if (!url || !*url) return floe_err_set(err, FLOE_EINPUT, "needs url");
+  redact_password(s, url);
+  return floe_postgres_check(url, report, err);
+}
+
+const resource_type floe_postgres_type = {"postgres", fields, sizeof fields / sizeof fields[0], check};

@@ -1,0 +1,37 @@
+/* store_int.h — the backend interface behind include/floe/store.h. One vtable per backend
+ * (sqlite.c today, postgres.c later); store.c dispatches and owns nothing backend-specific. */
+#ifndef FLOE_STORE_INT_H
+#define FLOE_STORE_INT_H
+
+#include "floe/store.h"
+
+typedef struct floe_store_ops {
+  const char *name;
+  void (*close)(floe_store *s);
+  int (*begin)(floe_store *s, floe_err *err);
+  int (*commit)(floe_store *s, floe_err *err);
+  int (*run_create)(floe_store *s, const floe_run_rec *r, floe_err *err);
+  int (*run_set_status)(floe_store *s, const char *id, int status, const char *error, floe_err *err);
+  int (*run_cas_status)(floe_store *s, const char *id, int from, int to, bool *changed, floe_err *err);
+  int (*run_set_worker)(floe_store *s, const char *id, int pid, floe_err *err);
+  int (*run_heartbeat)(floe_store *s, const char *id, floe_err *err);
+  int (*run_get)(floe_store *s, floe_arena *a, const char *id, floe_run_rec *out, floe_err *err);
+  int (*run_list)(floe_store *s, floe_arena *a, const floe_run_filter *f, floe_run_rec **out, size_t *n, floe_err *err);
+  int (*step_upsert)(floe_store *s, const floe_step_rec *st, floe_err *err);
+  int (*step_list)(floe_store *s, floe_arena *a, const char *run_id, floe_step_rec **out, size_t *n, floe_err *err);
+  int (*event_append)(floe_store *s, const floe_event_rec *e, floe_err *err);
+  int (*event_list)(floe_store *s, floe_arena *a, const char *run_id, int64_t after, floe_event_rec **out, size_t *n,
+                    floe_err *err);
+  int (*mat_put)(floe_store *s, const floe_materialization_rec *m, floe_err *err);
+  int (*mat_list)(floe_store *s, floe_arena *a, floe_materialization_rec **out, size_t *n, floe_err *err);
+  int (*asset_last_status)(floe_store *s, floe_arena *a, const char ***keys, int **st, size_t *n, floe_err *err);
+  void *(*sqlite_handle)(floe_store *s);
+} floe_store_ops;
+
+struct floe_store {
+  const floe_store_ops *ops;
+};
+
+int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err);
+
+#endif

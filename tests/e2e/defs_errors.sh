@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# defs_errors.sh — every kind of project mistake gives exit 2 and a message naming file:line:col, the key
+# path, what was expected and what was found.
+source "$(dirname "$0")/lib.sh"
+cd "$T"
+# bad FLOE_YAML ASSETS_YAML MESSAGE-PART... : writes the project, expects exit 2 and every part in the output
+bad() {
+  local fy=$1 ay=$2; shift 2
+  rm -rf p && mkdir -p p/assets
+  printf '%s\n' "$fy" > p/floe.yaml
+  [ -n "$ay" ] && printf '%s\n' "$ay" > p/assets/a.yaml
+  expect_rc 2 "$FLOE" -p p defs validate
+  for part in "$@"; do expect_out "$part"; done
+}
+C='kind: command
+    command: [echo]'
+
+# unknown key, with did-you-mean
+bad 'name: x' "assets:
+  - key: a
+    $C
+    dep: [b]" \
+  "floe: error: assets/a.yaml:5:5: assets[0].dep: unknown key; expected one of key, kind, command," "found 'dep' (did you mean 'deps'?)"
+bad 'nmae: x' '' "floe.yaml:1:1: nmae: unknown key;" "(did you mean 'name'?)"
+# wrong types
+bad '' "assets:
+  - key: a
+    $C
+    timeout: abc" \
+  "assets/a.yaml:5:14: assets[0].timeout: not a number; expected a number of seconds >= 0, found 'abc'"
+bad '' "assets:
+  - key: a
+    $C
+    deps: x" \
+  "assets/a.yaml:5:11: assets[0].deps: wrong type; expected a list of asset keys, found 'x'"
+bad '' 'assets:
+  - key: a
+    kind: command
+    command: "echo hi"' \
+  "assets/a.yaml:4:14: assets[0].command: wrong type; expected a list of strings (the argv to run), found 'echo hi'"
+# missing required keys
+bad '' 'assets:
+  - kind: command
+    command: [echo]' \
+  "assets/a.yaml:2:5: assets[0].key: missing required key; expected an asset key" "found nothing"
+bad '' 'assets:
+  - key: a' \
+  "assets/a.yaml:2:5: assets[0].kind: missing required key; expected one of command, ingest, found nothing"
+bad '' 'assets:
+  - key: a
+    kind: command' \
+  "assets/a.yaml:2:5: assets[0].command: missing required key for kind command; expected a list of strings"
+bad '' 'assets:
+  - key: a
+    kind: ingest' \
+  "assets/a.yaml:2:5: assets[0].source: missing required key for kind ingest; expected a mapping with type:"
+# duplicate asset key: points at the second, names the first
+rm -rf p && mkdir -p p/assets && echo 'name: p' > p/floe.yaml
+printf 'assets:\n  - {key: a, kind: command, command: [echo]}\n' > p/assets/1.yaml
+printf 'assets:\n  - {key: b, kind: command, command: [echo]}\n  - {key: a, kind: command, command: [echo]}\n' > p/assets/2.yaml
+expect_rc 2 "$FLOE" -p p defs validate
+expect_out "assets/2.yaml:3:11: assets[1].key: duplicate asset key 'a'; expected a unique key, found it again (first defined at assets/1.yaml:2:11)"
+# unknown dependency, with did-you-mean against asset keys
+bad '' 'assets:
+  - {key: github_events, kind: command, command: [echo]}
+  - {key: b, kind: command, command: [echo], deps: [github_event]}' \
+  "assets/a.yaml:3:53: assets[1].deps[0]: no asset 'github_event'; expected the key of an asset defined in the project, found 'github_event' (did you mean 'github_events'?)"
+# dependency cycle with its path
+bad '' 'assets:
+  - {key: a, kind: command, command: [echo], deps: [c]}
+  - {key: b, kind: command, command: [echo], deps: [a]}
+  - {key: c, kind: command, command: [echo], deps: [b]}' \
+  "assets/a.yaml:2:53: assets[0].deps[0]: dependency cycle a -> c -> b -> a; expected deps without cycles"
+# unknown job in a schedule
+bad 'jobs: [{name: weekly_job}]
+schedules:
+  - {name: s, job: weekly_jbo, cron: "0 0 * * 0"}' '' \
+  "floe.yaml:3:20: schedules[0].job: no job 'weekly_jbo'; expected the name of a job in jobs:, found 'weekly_jbo' (did you mean 'weekly_job'?)"
+# invalid selections in a job: unknown key, malformed term
+bad 'jobs:
+  - name: j
+    selection: "foo+"' 'assets:
+  - {key: foo2, kind: command, command: [echo]}' \
+  "floe.yaml:3:16: jobs[0].selection: selection 'foo+': no asset 'foo' (did you mean 'foo2'?); expected a valid asset selection, found 'foo+'"
+bad 'jobs:
+  - name: j
+    selection: "foo2, a b"' 'assets:
+  - {key: foo2, kind: command, command: [echo]}' \
+  "floe.yaml:3:16: jobs[0].selection: selection 'foo2, a b': malformed term 'a b'"
+bad 'jobs: [{name: j, selection: "tags:a=b"}]' '' "jobs[0].selection: selection 'tags:a=b': unknown term prefix 'tags:' (did you mean 'tag:'?)"
+# bad enum value
+bad '' "assets:
+  - key: a
+    $C
+    retry: {max_retries: 2, backoff: expo}" \
+  "assets/a.yaml:5:38: assets[0].retry.backoff: invalid value; expected one of constant, linear, exponential, found 'expo'"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: csv}, mode: apend}' "assets[0].mode: invalid value; expected one of append, overwrite, merge, found 'apend' (did you mean 'append'?)"
+# negative numbers
+bad '' "assets:
+  - key: a
+    $C
+    timeout: -5" "assets/a.yaml:5:14: assets[0].timeout: must not be negative; expected a number of seconds >= 0, found '-5'"
+bad '' "assets:
+  - key: a
+    $C
+    retry: {max_retries: -1}" "assets[0].retry.max_retries: must not be negative; expected an integer >= 0, found '-1'"
+# invalid asset key characters
+bad '' 'assets:
+  - {key: "github events", kind: command, command: [echo]}' \
+  "assets/a.yaml:2:11: assets[0].key: invalid character ' '; expected letters, digits and _ . / -, found 'github events'"
+# secret reference without a dot
+bad '' "assets:
+  - key: a
+    $C
+    env: {TOKEN: {secret: token}}" \
+  "assets/a.yaml:5:27: assets[0].env.TOKEN.secret: invalid secret reference; expected group.key (for example github.token), found 'token'"
+# cron
+bad 'jobs: [{name: j}]
+schedules: [{name: s, job: j, cron: "0 0 * *"}]' '' \
+  "floe.yaml:2:37: schedules[0].cron: invalid cron expression; expected 5 fields"
+# YAML syntax error
+bad '' 'assets:
+  - {key: a, kind: command, command: [echo]
+' "assets/a.yaml:4:1: did not find expected ',' or '}'"
+bad 'a: &x 1
+b: *x' '' "floe.yaml:2:4: YAML aliases are not supported"
+echo ok

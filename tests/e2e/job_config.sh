@@ -1,0 +1,51 @@
+# Run config with the launchpad's shape, validated against the job's schema; steps read it via FLOE_RUN_CONFIG.
+. "$(dirname "$0")/lib.sh"
+P=$T/proj; mkdir -p $P/assets
+cat > $P/floe.yaml <<'Y'
+name: cfg
+jobs:
+  - name: sqlmesh_job
+    selection: "*"
+    config:
+      sqlmesh_project:
+        restate_by_entity_category: bool
+        restate_models: list
+        skip_tests: bool
+Y
+cat > $P/assets/a.yaml <<'Y'
+assets:
+  - key: sqlmesh_project
+    kind: command
+    command: ["sh", "-c", "cat \"$FLOE_RUN_CONFIG\" > seen_config"]
+Y
+cat > $T/good.yaml <<'Y'
+ops:
+  sqlmesh_project:
+    config:
+      restate_by_entity_category: false
+      restate_models: [oso.stg_github__XYZ, oso.stg_github__XYZ_2]
+      skip_tests: false
+Y
+expect_rc 0 $FLOE -p $P job launch sqlmesh_job -c $T/good.yaml
+grep -q "oso.stg_github__XYZ_2" $P/seen_config || fail "step did not receive the run config"
+cat > $T/bad.yaml <<'Y'
+ops:
+  sqlmesh_project:
+    config:
+      restate_modles: [oso.x]
+Y
+expect_rc 2 $FLOE -p $P job launch sqlmesh_job -c $T/bad.yaml
+expect_out "bad.yaml:4:7: ops.sqlmesh_project.config.restate_modles: unknown config key"
+cat > $T/bad2.yaml <<'Y'
+ops:
+  sqlmesh_project:
+    config:
+      skip_tests: maybe
+Y
+expect_rc 2 $FLOE -p $P job launch sqlmesh_job -c $T/bad2.yaml
+expect_out "bad2.yaml:4:19: ops.sqlmesh_project.config.skip_tests: expected bool; found 'maybe'"
+printf 'ops:\n  other_op: {config: {}}\n' > $T/bad3.yaml
+expect_rc 2 $FLOE -p $P job launch sqlmesh_job -c $T/bad3.yaml
+expect_out "unknown op 'other_op'"
+[ "$(sqlite3 $P/.floe/floe.db 'select count(*) from runs')" = 1 ] || fail "a rejected config created a run"
+echo ok

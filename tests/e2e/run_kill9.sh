@@ -1,0 +1,57 @@
+# kill -9 of the run worker mid-run: the run ends up FAILED (not running forever), no step process is left,
+# the database stays consistent, and `reexecute --from-failure` completes the run.
+. "$(dirname "$0")/lib.sh"
+P=$T/proj; mkdir -p $P/assets
+echo "name: kill9" > $P/floe.yaml
+MARK=floe-kill9-$$-$RANDOM
+cat > $P/assets/a.yaml <<Y
+assets:
+  - key: first
+    kind: command
+    command: ["sh", "-c", "echo first >> ran"]
+  - key: long
+    kind: command
+    command: ["sh", "-c", "if [ ! -f resume ]; then touch started; python3 -c 'import time; time.sleep(300)' $MARK; fi; echo long >> ran"]
+    deps: [first]
+  - key: last
+    kind: command
+    command: ["sh", "-c", "echo last >> ran"]
+    deps: [long]
+Y
+wait_started() { for i in $(seq 100); do [ -f $P/started ] && return 0; sleep 0.1; done; fail "step did not start"; }
+# 1) attached: the launching CLI sees its worker die
+$FLOE -p $P asset materialize --select '*' > $T/cli.out 2>&1 &
+CLI=$!
+wait_started
+WPID=$(pgrep -f "__run-worker" | head -1)
+[ -n "$WPID" ] || fail "no worker"
+kill -9 $WPID
+set +e; wait $CLI; rc=$?; set -e
+[ $rc = 1 ] || fail "launcher exit $rc: $(cat $T/cli.out)"
+grep -q "FAILURE" $T/cli.out || fail "launcher did not report failure: $(cat $T/cli.out)"
+sleep 0.2
+marker_alive "$MARK" && fail "step process left behind"
+RUN=$($FLOE -p $P run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+expect_rc 0 $FLOE -p $P run show $RUN
+expect_out "FAILURE"; expect_out "killed by signal 9"
+sqlite3 $P/.floe/floe.db "PRAGMA integrity_check" | grep -qx ok || fail "database integrity"
+touch $P/resume
+expect_rc 0 $FLOE -p $P run reexecute $RUN --from-failure
+expect_out SUCCESS
+[ "$(cat $P/ran | tr '\n' ' ')" = "first long last " ] || fail "ran: $(cat $P/ran)"
+# 2) detached: nobody waits; the next inspection command notices the dead worker
+rm -f $P/resume $P/started $P/ran
+expect_rc 0 $FLOE -p $P asset materialize --select '*' --detach
+RUN2=$OUT
+wait_started
+WPID=$(pgrep -f "__run-worker $RUN2")
+kill -9 $WPID
+sleep 0.2
+expect_rc 0 $FLOE -p $P run list
+expect_out "$RUN2  FAILURE"
+sleep 0.2
+marker_alive "$MARK" && fail "step process left behind (detached)"
+touch $P/resume
+expect_rc 0 $FLOE -p $P run reexecute $RUN2 --from-failure
+expect_out SUCCESS
+echo ok
