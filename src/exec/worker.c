@@ -54,6 +54,8 @@ typedef struct worker {
   char **base_env;
   size_t nbase_env;
   const char *config_path;
+  floe_map exe_cache; /* argv0 -> resolved path */
+  int devnull;
   floe_secrets *run_sec;  /* every value resolved in this run, for redacting errors */
   floe_err *err;
 } worker;
@@ -180,6 +182,80 @@ static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_e
 
 static void finish_step(worker *w, step *st, int status, const char *error);
 
+/* Finds argv0 on PATH once per distinct command (a failed execve per PATH entry per step adds up). */
+static const char *resolve_exe(worker *w, const char *argv0) {
+  if (strchr(argv0, '/')) return argv0;
+  const char *hit = floe_map_get(&w->exe_cache, argv0);
+  if (hit) return hit;
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  const char *found = argv0; /* not found: execvp reports the error */
+  for (const char *p = path; *p;) {
+    const char *colon = strchr(p, ':');
+    size_t n = colon ? (size_t)(colon - p) : strlen(p);
+    if (n && p[0] == '/') {
+      char *cand = floe_arena_printf(&w->a, "%.*s/%s", (int)n, p, argv0);
+      if (cand && access(cand, X_OK) == 0) {
+        found = cand;
+        break;
+      }
+    }
+    p += n + (colon ? 1 : 0);
+    if (!colon) break;
+  }
+  const char *key = floe_arena_strdup(&w->a, argv0);
+  if (key && floe_map_put(&w->exe_cache, key, (void *)found)) { /* uncached: resolved again next time */
+  }
+  return found;
+}
+
+/* Starts the step's process: its own process group, stdin /dev/null, stdout/stderr into pipes that the
+ * worker drains into the step's log files (created on first output, redacted when the step has secrets).
+ * vfork + exec: the child only calls async-signal-safe functions before exec. */
+static int spawn_step(worker *w, step *st, const char *exe, const char *const *argv, char **envp, const char *cwd,
+                      int *exec_errno) {
+  int outp[2], errp[2];
+  if (pipe2(outp, O_CLOEXEC)) return errno;
+  if (pipe2(errp, O_CLOEXEC)) {
+    int e = errno;
+    close(outp[0]), close(outp[1]);
+    return e;
+  }
+  int devnull = w->devnull;
+  volatile int child_errno = 0;
+  sigset_t none;
+  sigemptyset(&none);
+  pid_t pid = vfork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    if (dup2(devnull, 0) < 0 || dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0 || (cwd && chdir(cwd) != 0)) {
+      child_errno = errno;
+      _exit(127);
+    }
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execve(exe, (char *const *)argv, envp);
+    child_errno = errno;
+    _exit(127);
+  }
+  int fork_errno = errno;
+  close(outp[1]);
+  close(errp[1]);
+  if (pid < 0 || child_errno) {
+    close(outp[0]);
+    close(errp[0]);
+    if (pid > 0) waitpid(pid, NULL, 0);
+    *exec_errno = child_errno;
+    return pid < 0 ? fork_errno : -1;
+  }
+  setpgid(pid, pid); /* also from the parent: no race with a killpg right after */
+  st->pid = pid;
+  st->pipe_fd[0] = outp[0];
+  st->pipe_fd[1] = errp[0];
+  fcntl(outp[0], F_SETFL, O_NONBLOCK);
+  fcntl(errp[0], F_SETFL, O_NONBLOCK);
+  return 0;
+}
+
 static int launch(worker *w, step *st) {
   floe_arena a;
   floe_arena_init(&a, 8192);
@@ -189,7 +265,7 @@ static int launch(worker *w, step *st) {
   st->pipe_fd[0] = st->pipe_fd[1] = st->log_fd[0] = st->log_fd[1] = -1;
   st->timed_out = st->term_sent = false;
   st->kill_at_mono = 0;
-  unlink(st->events);
+  if (st->attempt > 0) unlink(st->events);
   if (step_env(w, st, &a, &envp, &serr)) {
     st->start_us = floe_now_us();
     finish_step(w, st, FLOE_STEP_FAILURE, serr.msg);
@@ -209,62 +285,16 @@ static int launch(worker *w, step *st) {
     argv_int[6] = NULL;
     argv = argv_int;
   }
-  bool redact = st->sec && floe_secrets_count(st->sec) > 0;
-  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
-  st->log_fd[0] = open(st->log_out, flags, 0644);
-  st->log_fd[1] = open(st->log_err, flags, 0644);
-  if (st->log_fd[0] < 0 || st->log_fd[1] < 0) {
-    st->start_us = floe_now_us();
-    finish_step(w, st, FLOE_STEP_FAILURE, floe_arena_printf(&a, "cannot open step log %s: %s", st->log_out, strerror(errno)));
-    goto out;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  int wp[2] = {-1, -1}, ep[2] = {-1, -1};
-  if (redact) {
-    if (pipe2(wp, O_CLOEXEC) || pipe2(ep, O_CLOEXEC)) {
-      st->start_us = floe_now_us();
-      finish_step(w, st, FLOE_STEP_FAILURE, "cannot create pipes for the step's output");
-      goto spawned;
-    }
-    posix_spawn_file_actions_adddup2(&fa, wp[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-  } else {
-    posix_spawn_file_actions_adddup2(&fa, st->log_fd[0], 1);
-    posix_spawn_file_actions_adddup2(&fa, st->log_fd[1], 2);
-  }
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   const char *cwd = st->a->cwd ? floe_path_join(&a, w->p->dir, st->a->cwd) : w->p->dir;
-  posix_spawn_file_actions_addchdir_np(&fa, cwd);
-  sigset_t none, def;
-  sigemptyset(&none);
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGTERM);
-  sigaddset(&def, SIGINT);
-  sigaddset(&def, SIGUSR1);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &def);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  const char *exe = resolve_exe(w, argv[0]);
   st->start_us = floe_now_us();
-  rc = posix_spawnp(&st->pid, argv[0], &fa, &attr, (char *const *)argv, envp);
-  if (rc) {
-    const char *msg = floe_arena_printf(&a, "cannot run '%s' (cwd %s): %s", argv[0], cwd, strerror(rc));
-    rc = 0;
+  int exec_errno = 0;
+  int e = spawn_step(w, st, exe, argv, envp, cwd, &exec_errno);
+  if (e) {
+    const char *msg = floe_arena_printf(&a, "cannot run '%s' (cwd %s): %s", argv[0], cwd,
+                                        strerror(e > 0 ? e : exec_errno ? exec_errno : ENOEXEC));
     finish_step(w, st, FLOE_STEP_FAILURE, msg);
-    if (wp[0] >= 0) close(wp[0]), close(wp[1]), close(ep[0]), close(ep[1]);
-    goto spawned;
-  }
-  if (redact) {
-    close(wp[1]);
-    close(ep[1]);
-    st->pipe_fd[0] = wp[0];
-    st->pipe_fd[1] = ep[0];
-    fcntl(wp[0], F_SETFL, O_NONBLOCK);
-    fcntl(ep[0], F_SETFL, O_NONBLOCK);
+    goto out;
   }
   w->running++;
   st->status = FLOE_STEP_RUNNING;
@@ -276,15 +306,7 @@ static int launch(worker *w, step *st) {
     rc = event(w, st->a->key, "STEP_START", "info", msg);
   }
   if (!rc) rc = save_step(w, st, NULL);
-spawned:
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
 out:
-  if (st->status != FLOE_STEP_RUNNING) {
-    if (st->log_fd[0] >= 0) close(st->log_fd[0]);
-    if (st->log_fd[1] >= 0) close(st->log_fd[1]);
-    st->log_fd[0] = st->log_fd[1] = -1;
-  }
   floe_arena_free(&a);
   return rc;
 }
@@ -409,13 +431,22 @@ static void drain_pipe(worker *w, step *st, int k, bool eof) {
     if (upto == 0 && p->len > (1 << 20)) upto = p->len; /* very long line: flush anyway */
   }
   if (upto == 0) return;
-  floe_buf out;
-  floe_buf_init(&out, 0);
-  if (floe_secrets_redact(st->sec, p->p, upto, &out) == 0) {
-    if (write(st->log_fd[k], out.p, out.len) < 0) { /* log disk full: the step still runs */
+  if (st->log_fd[k] < 0) {
+    const char *path = k ? st->log_err : st->log_out;
+    st->log_fd[k] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  }
+  if (st->sec && floe_secrets_count(st->sec)) {
+    floe_buf out;
+    floe_buf_init(&out, 0);
+    if (floe_secrets_redact(st->sec, p->p, upto, &out) == 0 && st->log_fd[k] >= 0) {
+      if (write(st->log_fd[k], out.p, out.len) < 0) { /* log disk full: the step still runs */
+      }
+    }
+    floe_buf_free(&out);
+  } else if (st->log_fd[k] >= 0) {
+    if (write(st->log_fd[k], p->p, upto) < 0) { /* log disk full: the step still runs */
     }
   }
-  floe_buf_free(&out);
   memmove(p->p, p->p + upto, p->len - upto);
   p->len -= upto;
   if (p->p) p->p[p->len] = 0;
@@ -527,7 +558,7 @@ static int load_run(worker *w) {
 }
 
 int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
-  worker w = {.p = p, .run_id = run_id, .err = err, .sfd = -1};
+  worker w = {.p = p, .run_id = run_id, .err = err, .sfd = -1, .devnull = -1};
   floe_arena_init(&w.a, 0);
   int rc = floe_store_open(p->db_path, &w.s, err);
   if (rc) goto out_nostore;
@@ -562,6 +593,11 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
     }
   }
   if ((rc = floe_secrets_open(p, &w.run_sec, err))) goto fail_run;
+  w.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (w.devnull < 0) {
+    rc = floe_err_set(err, FLOE_EIO, "/dev/null: %s", strerror(errno));
+    goto fail_run;
+  }
   if ((rc = build_base_env(&w))) goto fail_run;
   w.max_conc = p->max_concurrent > 0 ? p->max_concurrent : 1;
   if ((rc = floe_store_begin(w.s, err))) goto out;
@@ -725,6 +761,8 @@ out:
   }
   if (w.run_sec) floe_secrets_close(w.run_sec);
   if (w.sfd >= 0) close(w.sfd);
+  if (w.devnull >= 0) close(w.devnull);
+  floe_map_free(&w.exe_cache);
   floe_store_close(w.s);
 out_nostore:
   floe_arena_free(&w.a);
