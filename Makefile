@@ -4,7 +4,7 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude $(OPT) -MMD -MP
-LDLIBS  += -lyaml -lsqlite3 -ljansson -lsodium -lcurl -lpq -lz -lzstd -lm -lpthread -ldl
+LDLIBS  += -lyaml -lsqlite3 -ljansson -lsodium -lz -lzstd -lm -lpthread -ldl
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined

@@ -42,6 +42,8 @@ int floe_curl_load(floe_err *err) FLOE_WUR;
 int floe_pq_load(floe_err *err) FLOE_WUR;
 
 #ifndef FLOE_DYN_IMPL
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
 #define curl_global_init (floe_curl.curl_global_init)
 #define curl_easy_init (floe_curl.curl_easy_init)
 #define curl_easy_setopt (floe_curl.curl_easy_setopt)

@@ -5,11 +5,11 @@
 #ifndef FLOE_RESOURCES_H
 #define FLOE_RESOURCES_H
 
-#include <stdbool.h>
 #include "floe/defs.h"
 #include "floe/err.h"
 #include "floe/secrets.h"
 #include "floe/util.h"
+#include <stdbool.h>
 
 /* A field a resource type knows, with its default when the project does not set it:
  * a secret reference (default_group.default_key) or a literal. */
@@ -47,16 +47,15 @@ int floe_resource_check(floe_secrets *s, const floe_project *p, const char *name
 
 /* ---- ClickHouse over its HTTP interface (libcurl). */
 typedef struct floe_clickhouse {
-  char url[1024];      /* base URL, e.g. https://host:8443/ */
+  char url[1024];                         /* base URL, e.g. https://host:8443/ */
   const char *user, *password, *database; /* borrowed */
-  bool insecure_tls;   /* tls_verify: false */
+  bool insecure_tls;                      /* tls_verify: false */
   long timeout_ms;
 } floe_clickhouse;
 /* Builds the connection from the resource's resolved fields: url, or host (+ port, secure: default
  * true -> https and port 8443; false -> http and 8123). An http:// url or host without
  * `secure: false` is refused (TLS is on by default). */
-int floe_clickhouse_from_resource(floe_secrets *s, const floe_resource *r, floe_clickhouse *ch,
-                                  floe_err *err) FLOE_WUR;
+int floe_clickhouse_from_resource(floe_secrets *s, const floe_resource *r, floe_clickhouse *ch, floe_err *err) FLOE_WUR;
 /* Runs sql; on HTTP 200 appends the body to out (format as the query says, default TabSeparated).
  * Otherwise FLOE_EFAILED with ClickHouse's error code and message (X-ClickHouse-Exception-Code,
  * body's first line). *summary (optional) receives the X-ClickHouse-Summary header. */

@@ -8,11 +8,11 @@
 #ifndef FLOE_SECRETS_H
 #define FLOE_SECRETS_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include "floe/defs.h"
 #include "floe/err.h"
 #include "floe/util.h"
+#include <stdbool.h>
+#include <stddef.h>
 
 typedef struct floe_secrets floe_secrets;
 
@@ -34,7 +34,7 @@ typedef struct floe_secrets_opts {
   bool override_env;          /* true: .env wins over the process environment */
   const char *const *sources; /* "env" | "keystore", in order; NULL = {"env", "keystore"} */
   size_t nsources;
-  const char *keystore_path;  /* NULL = no keystore source */
+  const char *keystore_path; /* NULL = no keystore source */
 } floe_secrets_opts;
 int floe_secrets_open_opts(const floe_secrets_opts *o, floe_secrets **out, floe_err *err) FLOE_WUR;
 
@@ -109,10 +109,10 @@ int floe_dotenv_parse(const char *file, const char *text, size_t len, floe_doten
 /* ---- keystore: one file, XChaCha20-Poly1305 (libsodium), mode 0600, replaced atomically. */
 typedef struct floe_keystore floe_keystore;
 typedef struct floe_keystore_cred {
-  int kind;                  /* 0 none, 1 raw 32-byte key, 2 passphrase (Argon2id) */
+  int kind; /* 0 none, 1 raw 32-byte key, 2 passphrase (Argon2id) */
   unsigned char key[32];
   char passphrase[1024];
-  const char *origin;        /* "FLOE_KEYSTORE_KEY", "FLOE_KEYSTORE_KEY_FILE", ... for messages */
+  const char *origin; /* "FLOE_KEYSTORE_KEY", "FLOE_KEYSTORE_KEY_FILE", ... for messages */
 } floe_keystore_cred;
 /* Fills cred from $FLOE_KEYSTORE_KEY (64 hex chars or base64 of 32 bytes), $FLOE_KEYSTORE_KEY_FILE
  * (a file holding such a key, or 32 raw bytes) or $FLOE_KEYSTORE_PASSPHRASE, in that order.

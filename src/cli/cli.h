@@ -54,4 +54,14 @@ int cmd_secrets_keygen(floe_cli *c);
 int cmd_secrets_doctor(floe_cli *c);
 int cmd_resource_check(floe_cli *c);
 
+int cmd_query(floe_cli *c);
+int cmd_lake_tables(floe_cli *c);
+int cmd_lake_describe(floe_cli *c);
+int cmd_lake_snapshots(floe_cli *c);
+int cmd_lake_files(floe_cli *c);
+int cmd_lake_rollback(floe_cli *c);
+int cmd_lake_tag(floe_cli *c);
+int cmd_lake_expire(floe_cli *c);
+int cmd_lake_orphans(floe_cli *c);
+int cmd_lake_delete(floe_cli *c);
 #endif

@@ -1,9 +1,9 @@
 /* cmd_defs.c — `floe init`, `floe defs validate|list`, `floe job list`: thin printers over src/defs/. */
+#include "cli.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
 
 static const char *kind_name(floe_asset_kind k) {
   switch (k) {
@@ -15,7 +15,8 @@ static const char *kind_name(floe_asset_kind k) {
 }
 
 static void print_warnings(const floe_project *p) {
-  for (size_t i = 0; i < p->warnings.len; i++) fprintf(stderr, "floe: warning: %s\n", (const char *)p->warnings.items[i]);
+  for (size_t i = 0; i < p->warnings.len; i++)
+    fprintf(stderr, "floe: warning: %s\n", (const char *)p->warnings.items[i]);
 }
 
 int cmd_init(floe_cli *c) {
@@ -41,7 +42,8 @@ int cmd_defs_validate(floe_cli *c) {
 
 static json_t *str_array(const char *const *v, size_t n) {
   json_t *a = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(a, json_string(v[i]));
   return a;
 }
 
@@ -51,7 +53,8 @@ static json_t *asset_json(const floe_asset *a) {
   json_object_set_new(o, "kind", json_string(kind_name(a->kind)));
   json_object_set_new(o, "group", json_string(a->group));
   json_object_set_new(o, "deps", str_array(a->deps, a->ndeps));
-  for (size_t i = 0; i < a->ntags; i++) json_object_set_new(tags, a->tags[i].key, json_string(a->tags[i].value));
+  for (size_t i = 0; i < a->ntags; i++)
+    json_object_set_new(tags, a->tags[i].key, json_string(a->tags[i].value));
   json_object_set_new(o, "tags", tags);
   json_object_set_new(o, "owners", str_array(a->owners, a->nowners));
   json_object_set_new(o, "description", a->description ? json_string(a->description) : json_null());
@@ -102,7 +105,8 @@ int cmd_defs_list(floe_cli *c) {
     const floe_asset *a = p->assets[p->topo[i]];
     if (!mask[a->index]) continue;
     printf("%-*s  %-*s  %-*s  ", wk, a->key, wkind, kind_name(a->kind), wg, a->group);
-    for (size_t j = 0; j < a->ndeps; j++) printf("%s%s", j ? ", " : "", a->deps[j]);
+    for (size_t j = 0; j < a->ndeps; j++)
+      printf("%s%s", j ? ", " : "", a->deps[j]);
     printf("%s\n", a->ndeps ? "" : "-");
   }
 out:
@@ -132,7 +136,8 @@ int cmd_job_list(floe_cli *c) {
       rc = cli_fail(&err);
       goto out;
     }
-    for (size_t k = 0; k < p->nassets; k++) counts[i] += mask[k];
+    for (size_t k = 0; k < p->nassets; k++)
+      counts[i] += mask[k];
     if ((int)strlen(j->name) > wn) wn = (int)strlen(j->name);
     if ((int)strlen(j->selection) > ws) ws = (int)strlen(j->selection);
   }
@@ -143,7 +148,8 @@ int cmd_job_list(floe_cli *c) {
       json_object_set_new(o, "name", json_string(p->jobs[i]->name));
       json_object_set_new(o, "selection", json_string(p->jobs[i]->selection));
       json_object_set_new(o, "assets", json_integer((json_int_t)counts[i]));
-      json_object_set_new(o, "description", p->jobs[i]->description ? json_string(p->jobs[i]->description) : json_null());
+      json_object_set_new(o, "description",
+                          p->jobs[i]->description ? json_string(p->jobs[i]->description) : json_null());
       json_array_append_new(arr, o);
     }
     char *s = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

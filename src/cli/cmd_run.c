@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "floe/exec.h"
+#include "floe/secrets.h"
 #include "floe/ingest.h"
 #include "floe/store.h"
 
@@ -147,11 +148,27 @@ int cmd_job_launch(floe_cli *c) {
     floe_buf_json_str(&tags, job->tags[i].value);
   }
   floe_buf_putc(&tags, '}');
+  /* run config is stored redacted; when that changed it, the worker gets the text as given */
+  floe_buf stored;
+  floe_buf_init(&stored, 0);
+  if (cfg_text) {
+    floe_secrets *sec = NULL;
+    if (floe_secrets_open(p, &sec, &err)) {
+      rc = cli_fail(&err);
+      floe_buf_free(&tags);
+      goto out;
+    }
+    floe_secrets_preload(sec, p);
+    if (floe_secrets_redact(sec, cfg_text, strlen(cfg_text), &stored) == 0 && strcmp(floe_buf_str(&stored), cfg_text))
+      setenv("FLOE__RUN_CONFIG_TEXT", cfg_text, 1);
+    floe_secrets_close(sec);
+  }
   if (!(rc = open_store(p, &s))) {
-    floe_launch l = {.job = job->name, .selection = job->selection, .mask = mask, .config_yaml = cfg_text,
-                     .tags_json = floe_buf_str(&tags)};
+    floe_launch l = {.job = job->name, .selection = job->selection, .mask = mask,
+                     .config_yaml = cfg_text ? floe_buf_str(&stored) : NULL, .tags_json = floe_buf_str(&tags)};
     rc = launch_and_wait(p, s, &l, detach);
   }
+  floe_buf_free(&stored);
   floe_buf_free(&tags);
 out:
   floe_free(cfg_text);

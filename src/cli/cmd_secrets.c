@@ -2,6 +2,9 @@
  * Values are read from stdin or a no-echo prompt, never from argv (argv is visible to every user in
  * `ps`). Only `secrets get` prints a value, on purpose; everything else prints names and sources,
  * and passes through redaction as a second line of defence. */
+#include "cli.h"
+#include "floe/resources.h"
+#include "floe/secrets.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -10,9 +13,6 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
-#include "cli.h"
-#include "floe/resources.h"
-#include "floe/secrets.h"
 
 #define MAX_VALUE (1 << 20)
 
@@ -21,8 +21,10 @@ static void out_redacted(FILE *f, const char *text) {
   floe_secrets *s = floe_secrets_current();
   floe_buf b;
   floe_buf_init(&b, 0);
-  if (s && floe_secrets_redact(s, text, strlen(text), &b) == 0) fputs(floe_buf_str(&b), f);
-  else if (!s) fputs(text, f);
+  if (s && floe_secrets_redact(s, text, strlen(text), &b) == 0)
+    fputs(floe_buf_str(&b), f);
+  else if (!s)
+    fputs(text, f);
   floe_buf_free(&b);
 }
 
@@ -145,8 +147,8 @@ int cmd_secrets_set(floe_cli *c) {
     if (!raw && val.len && val.p[val.len - 1] == '\r') val.len--;
   }
   if (val.len == 0) {
-    rc = floe_err_set(&err, FLOE_EINPUT, "empty value for %s (pipe it on stdin: printf %%s \"$VALUE\" | floe secrets set %s)",
-                      name, name);
+    rc = floe_err_set(&err, FLOE_EINPUT,
+                      "empty value for %s (pipe it on stdin: printf %%s \"$VALUE\" | floe secrets set %s)", name, name);
     goto fail;
   }
   if ((rc = floe_keystore_update(path, &cred, name, val.p, val.len, &err))) goto fail;
@@ -159,12 +161,13 @@ fail:
   return rc ? cli_fail(&err) : 0;
 }
 
-/* Loads the keystore for get/list/rm. */
-static int load_ks(floe_cli *c, floe_project **p, const char **path, floe_keystore **ks, floe_err *err) {
-  int rc = keystore_path(c, p, path);
-  if (rc) return -rc;
+/* Loads the keystore for get/list/rm. When the project cannot be loaded, *exit_rc is the exit code
+ * (the error is printed) and 0 is returned with *ks NULL. */
+static int load_ks(floe_cli *c, floe_project **p, const char **path, floe_keystore **ks, floe_err *err, int *exit_rc) {
+  *exit_rc = keystore_path(c, p, path);
+  if (*exit_rc) return 0;
   floe_keystore_cred cred;
-  rc = get_cred(*path, false, &cred, err);
+  int rc = get_cred(*path, false, &cred, err);
   if (rc == FLOE_ENOTFOUND && !floe_path_exists(*path)) rc = 0; /* nothing to decrypt */
   if (!rc) rc = floe_keystore_load(*path, cred.kind ? &cred : NULL, ks, err);
   sodium_memzero(&cred, sizeof cred);
@@ -179,8 +182,9 @@ int cmd_secrets_get(floe_cli *c) {
   const char *path;
   floe_keystore *ks = NULL;
   floe_err err = {0};
-  int rc = load_ks(c, &p, &path, &ks, &err);
-  if (rc < 0) return -rc;
+  int xrc;
+  int rc = load_ks(c, &p, &path, &ks, &err, &xrc);
+  if (xrc) return xrc;
   const void *v;
   size_t len;
   if (!rc && !floe_keystore_get(ks, name, &v, &len))
@@ -200,11 +204,14 @@ int cmd_secrets_list(floe_cli *c) {
   const char *path;
   floe_keystore *ks = NULL;
   floe_err err = {0};
-  int rc = load_ks(c, &p, &path, &ks, &err);
-  if (rc < 0) return -rc;
+  int xrc;
+  int rc = load_ks(c, &p, &path, &ks, &err, &xrc);
+  if (xrc) return xrc;
   if (!rc) {
-    for (size_t i = 0; i < floe_keystore_count(ks); i++) printf("%s\n", floe_keystore_name(ks, i));
-    if (!floe_keystore_exists(ks)) fprintf(stderr, "floe: keystore %s does not exist yet (floe secrets set creates it)\n", path);
+    for (size_t i = 0; i < floe_keystore_count(ks); i++)
+      printf("%s\n", floe_keystore_name(ks, i));
+    if (!floe_keystore_exists(ks))
+      fprintf(stderr, "floe: keystore %s does not exist yet (floe secrets set creates it)\n", path);
   }
   floe_keystore_free(ks);
   floe_project_free(p);
@@ -243,7 +250,9 @@ int cmd_secrets_keygen(floe_cli *c) {
     } else {
       key[64] = '\n';
       rc = floe_file_write_atomic(file, key, 65, 0600, &err);
-      if (!rc) fprintf(stderr, "floe: wrote a new keystore key to %s (mode 0600); export FLOE_KEYSTORE_KEY_FILE=%s\n", file, file);
+      if (!rc)
+        fprintf(stderr, "floe: wrote a new keystore key to %s (mode 0600); export FLOE_KEYSTORE_KEY_FILE=%s\n", file,
+                file);
     }
   } else {
     printf("%s\n", key);
@@ -279,15 +288,18 @@ int cmd_secrets_doctor(floe_cli *c) {
   for (size_t i = 0; i < refs.len; i++) { /* unique references, first-use order */
     const floe_secret_ref *r = refs.items[i];
     size_t j = 0;
-    while (j < nu && (strcasecmp(u[j].group, r->group) || strcasecmp(u[j].key, r->key))) j++;
+    while (j < nu && (strcasecmp(u[j].group, r->group) || strcasecmp(u[j].key, r->key)))
+      j++;
     if (j == nu) {
       u[nu].group = r->group;
       u[nu].key = r->key;
       floe_buf_init(&u[nu].where, 0);
       nu++;
     }
-    if (u[j].uses++ < 3) floe_buf_printf(&u[j].where, "%s%s", u[j].uses > 1 ? ", " : "", r->where);
-    else if (u[j].uses == 4) floe_buf_puts(&u[j].where, ", ...");
+    if (u[j].uses++ < 3)
+      floe_buf_printf(&u[j].where, "%s%s", u[j].uses > 1 ? ", " : "", r->where);
+    else if (u[j].uses == 4)
+      floe_buf_puts(&u[j].where, ", ...");
   }
   floe_buf o;
   floe_buf_init(&o, 0);
@@ -297,26 +309,34 @@ int cmd_secrets_doctor(floe_cli *c) {
   int crc = floe_keystore_cred_from_env(&cred, &e2);
   const char *origin = crc == 0 ? cred.origin : NULL;
   sodium_memzero(&cred, sizeof cred);
-  floe_buf_printf(&o, "prefix: %s\n.env: %s%s\nkeystore: %s%s (key: %s)\n", p->secrets_prefix ? p->secrets_prefix : "dagster",
-                  p->env_file ? p->env_file : "(none)", p->env_file && !floe_path_exists(p->env_file) ? " (absent)" : "",
-                  ks ? ks : "(none)", ks && !floe_path_exists(ks) ? " (absent)" : "",
-                  crc == 0 ? origin : crc == FLOE_ENOTFOUND ? "none set" : "invalid");
+  floe_buf_printf(&o, "prefix: %s\n.env: %s%s\nkeystore: %s%s (key: %s)\n",
+                  p->secrets_prefix ? p->secrets_prefix : "dagster", p->env_file ? p->env_file : "(none)",
+                  p->env_file && !floe_path_exists(p->env_file) ? " (absent)" : "", ks ? ks : "(none)",
+                  ks && !floe_path_exists(ks) ? " (absent)" : "",
+                  crc == 0                ? origin
+                  : crc == FLOE_ENOTFOUND ? "none set"
+                                          : "invalid");
   floe_buf_printf(&o, "sources, in order: ");
   const floe_node *sn = p->secret_sources;
   if (sn && sn->type == FLOE_NODE_SEQ) {
-    for (size_t i = 0; i < sn->len; i++) floe_buf_printf(&o, "%s%s", i ? ", " : "", floe_node_scalar(sn->items[i]));
+    for (size_t i = 0; i < sn->len; i++)
+      floe_buf_printf(&o, "%s%s", i ? ", " : "", floe_node_scalar(sn->items[i]));
   } else {
     floe_buf_puts(&o, "env, keystore");
   }
-  floe_buf_printf(&o, " (%s)\n\n", p->secrets_override_env ? ".env wins over the environment" : "the environment wins over .env");
-  if (!nu) floe_buf_puts(&o, "no secret references in this project\n");
-  else floe_buf_printf(&o, "%-28s %-36s %-9s %s\n", "SECRET", "VARIABLE", "STATUS", "RESOLVED FROM / USED AT");
+  floe_buf_printf(&o, " (%s)\n\n",
+                  p->secrets_override_env ? ".env wins over the environment" : "the environment wins over .env");
+  if (!nu)
+    floe_buf_puts(&o, "no secret references in this project\n");
+  else
+    floe_buf_printf(&o, "%-28s %-36s %-9s %s\n", "SECRET", "VARIABLE", "STATUS", "RESOLVED FROM / USED AT");
   floe_buf details;
   floe_buf_init(&details, 0);
   for (size_t i = 0; i < nu; i++) {
     char ref[520], var[520];
     snprintf(ref, sizeof ref, "%s.%s", u[i].group, u[i].key);
-    if (floe_secrets_env_name(p->secrets_prefix, u[i].group, u[i].key, var, sizeof var, &e2)) snprintf(var, sizeof var, "?");
+    if (floe_secrets_env_name(p->secrets_prefix, u[i].group, u[i].key, var, sizeof var, &e2))
+      snprintf(var, sizeof var, "?");
     const void *v;
     size_t len;
     const char *src = NULL;
@@ -329,14 +349,17 @@ int cmd_secrets_doctor(floe_cli *c) {
     floe_buf_printf(&o, "%-28s %-36s %-9s %s\n%-28s %-36s %-9s used at %s\n", ref, var, ok ? "ok" : "MISSING",
                     ok ? src : "-", "", "", "", floe_buf_str(&u[i].where));
   }
-  if (missing) floe_buf_printf(&o, "\n%zu of %zu secret%s cannot be resolved:\n%s", missing, nu, nu == 1 ? "" : "s",
-                               floe_buf_str(&details));
-  else if (nu) floe_buf_printf(&o, "\nall %zu secret%s resolve (values not shown)\n", nu, nu == 1 ? "" : "s");
+  if (missing)
+    floe_buf_printf(&o, "\n%zu of %zu secret%s cannot be resolved:\n%s", missing, nu, nu == 1 ? "" : "s",
+                    floe_buf_str(&details));
+  else if (nu)
+    floe_buf_printf(&o, "\nall %zu secret%s resolve (values not shown)\n", nu, nu == 1 ? "" : "s");
   out_redacted(stdout, floe_buf_str(&o));
   floe_buf_free(&o);
   floe_buf_free(&details);
 out:
-  for (size_t i = 0; i < nu; i++) floe_buf_free(&u[i].where);
+  for (size_t i = 0; i < nu; i++)
+    floe_buf_free(&u[i].where);
   floe_free(u);
   floe_vec_free(&refs);
   floe_arena_free(&a);

@@ -1,9 +1,9 @@
 /* graph.c — the asset graph: deps resolved to indexes, downstream lists, topological order and
  * cycle reporting. Everything is O(assets + edges) (the heap adds a log factor to the topo sort);
  * suggestions for unknown keys are computed only on the error path. */
+#include "defs_int.h"
 #include <stdio.h>
 #include <string.h>
-#include "defs_int.h"
 
 /* "assets[i]" where i is the asset's position in its own file (error path only: O(assets)). */
 static void asset_path(const floe_project *p, const floe_asset *a, char *out, size_t n) {
@@ -60,9 +60,11 @@ static int report_cycle(floe_project *p, const bool *placed, floe_err *err) {
     rc = oom(err);
     goto out;
   }
-  for (size_t i = 0; i < n; i++) pos[i] = -1;
+  for (size_t i = 0; i < n; i++)
+    pos[i] = -1;
   int v = 0;
-  while (placed[v]) v++;
+  while (placed[v])
+    v++;
   int len = 0;
   while (pos[v] < 0) {
     pos[v] = len;
@@ -95,7 +97,9 @@ static int report_cycle(floe_project *p, const bool *placed, floe_err *err) {
   if (deps && deps->type == FLOE_NODE_SEQ && j < deps->len) at = deps->items[j];
   char path[128];
   asset_path(p, a, path, sizeof path);
-  rc = floe_err_set(err, FLOE_EINPUT, "%s:%d:%d: %s.deps[%zu]: dependency cycle %s; expected deps without cycles, found a cycle ('a -> b' reads 'a depends on b')",
+  rc = floe_err_set(err, FLOE_EINPUT,
+                    "%s:%d:%d: %s.deps[%zu]: dependency cycle %s; expected deps without cycles, found a cycle ('a -> "
+                    "b' reads 'a depends on b')",
                     at->file, at->line, at->col, path, j, floe_buf_str(&b));
   floe_buf_free(&b);
 out:
@@ -129,13 +133,16 @@ int defs_graph_build(floe_project *p, floe_err *err) {
         const floe_node *at = floe_node_get(a->node, "deps")->items[j];
         char path[128], hint[160];
         asset_path(p, a, path, sizeof path);
-        rc = floe_err_set(err, FLOE_EINPUT, "%s:%d:%d: %s.deps[%zu]: no asset '%s'; expected the key of an asset defined in the project, found '%s'%s",
-                          at->file, at->line, at->col, path, j, a->deps[j], a->deps[j],
-                          defs_hint(hint, sizeof hint, defs_suggest_asset(p, a->deps[j])));
+        rc = floe_err_set(
+            err, FLOE_EINPUT,
+            "%s:%d:%d: %s.deps[%zu]: no asset '%s'; expected the key of an asset defined in the project, found '%s'%s",
+            at->file, at->line, at->col, path, j, a->deps[j], a->deps[j],
+            defs_hint(hint, sizeof hint, defs_suggest_asset(p, a->deps[j])));
         goto out;
       }
       if (stamp[u->index] == (int)i + 1) {
-        defs_warn(p, "%s:%d:%d: asset '%s' lists dep '%s' twice", a->node->file, a->node->line, a->node->col, a->key, u->key);
+        defs_warn(p, "%s:%d:%d: asset '%s' lists dep '%s' twice", a->node->file, a->node->line, a->node->col, a->key,
+                  u->key);
         continue;
       }
       stamp[u->index] = (int)i + 1;

@@ -1,6 +1,7 @@
 /* project.c — finding, loading, scaffolding and freeing a project directory.
  * Loading reads floe.yaml first (project settings, resources, jobs), then assets/ *.yaml in name order,
  * then links the graph and checks cross references (defs_finish). */
+#include "defs_int.h"
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "defs_int.h"
 
 /* Key paths and names are shortened rather than failing when they do not fit a buffer. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -20,16 +20,21 @@ static int project_new(const char *dir, floe_project **out, floe_err *err) {
   floe_arena_init(&p->arena, 256 * 1024);
   char real[PATH_MAX], cwd[PATH_MAX];
   const char *d = dir && *dir ? dir : ".";
-  if (realpath(d, real)) p->dir = floe_arena_strdup(&p->arena, real);
-  else if (d[0] == '/') p->dir = floe_arena_strdup(&p->arena, d);
-  else if (getcwd(cwd, sizeof cwd)) p->dir = floe_path_join(&p->arena, cwd, d);
-  else p->dir = floe_arena_strdup(&p->arena, d);
+  if (realpath(d, real))
+    p->dir = floe_arena_strdup(&p->arena, real);
+  else if (d[0] == '/')
+    p->dir = floe_arena_strdup(&p->arena, d);
+  else if (getcwd(cwd, sizeof cwd))
+    p->dir = floe_path_join(&p->arena, cwd, d);
+  else
+    p->dir = floe_arena_strdup(&p->arena, d);
   if (!p->dir) {
     floe_project_free(p);
     return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   }
   size_t n = strlen(p->dir);
-  while (n > 1 && p->dir[n - 1] == '/') ((char *)p->dir)[--n] = 0;
+  while (n > 1 && p->dir[n - 1] == '/')
+    ((char *)p->dir)[--n] = 0;
   *out = p;
   return 0;
 }
@@ -147,8 +152,10 @@ out:
   floe_free(text);
   floe_vec_free(&names);
   floe_vec_free(&assets);
-  if (rc) floe_project_free(p);
-  else *out = p;
+  if (rc)
+    floe_project_free(p);
+  else
+    *out = p;
   return rc;
 }
 
@@ -160,7 +167,8 @@ int floe_project_find(const char *explicit_dir, const char **dir_out, floe_err *
   *dir_out = NULL;
   if (explicit_dir) {
     if (!realpath(explicit_dir, found) || !floe_is_dir(found))
-      return floe_err_set(err, FLOE_EINPUT, "project directory %s does not exist (use -p DIR or run `floe init DIR`)", explicit_dir);
+      return floe_err_set(err, FLOE_EINPUT, "project directory %s does not exist (use -p DIR or run `floe init DIR`)",
+                          explicit_dir);
     snprintf(probe, sizeof probe, "%s/floe.yaml", found);
     if (!floe_path_exists(probe))
       return floe_err_set(err, FLOE_EINPUT, "no floe.yaml in %s (use -p DIR or run `floe init DIR`)", found);
@@ -168,7 +176,8 @@ int floe_project_find(const char *explicit_dir, const char **dir_out, floe_err *
     return 0;
   }
   char cwd[PATH_MAX];
-  if (!getcwd(cwd, sizeof cwd)) return floe_err_set(err, FLOE_EIO, "cannot read the current directory: %s", strerror(errno));
+  if (!getcwd(cwd, sizeof cwd))
+    return floe_err_set(err, FLOE_EIO, "cannot read the current directory: %s", strerror(errno));
   snprintf(found, sizeof found, "%s", cwd);
   for (;;) {
     snprintf(probe, sizeof probe, "%s/floe.yaml", strcmp(found, "/") ? found : "");
@@ -178,8 +187,10 @@ int floe_project_find(const char *explicit_dir, const char **dir_out, floe_err *
     }
     char *slash = strrchr(found, '/');
     if (!slash || !strcmp(found, "/")) break;
-    if (slash == found) slash[1] = 0;
-    else *slash = 0;
+    if (slash == found)
+      slash[1] = 0;
+    else
+      *slash = 0;
   }
   return floe_err_set(err, FLOE_EINPUT, "no floe.yaml in %s or any parent (use -p DIR or run `floe init DIR`)", cwd);
 }
@@ -234,8 +245,7 @@ int floe_project_init(const char *dir, floe_err *err) {
     goto out;
   }
   if (floe_path_exists(fy) || floe_path_exists(ay)) {
-    rc = floe_err_set(err, FLOE_EINPUT, "%s already exists; refusing to overwrite it",
-                      floe_path_exists(fy) ? fy : ay);
+    rc = floe_err_set(err, FLOE_EINPUT, "%s already exists; refusing to overwrite it", floe_path_exists(fy) ? fy : ay);
     goto out;
   }
   if ((rc = floe_mkdirs(adir, 0755, err))) goto out;
@@ -279,8 +289,10 @@ int floe_project_init(const char *dir, floe_err *err) {
     }
     if (!have) (void)floe_buf_printf(&b, "%s\n", lines[i]);
   }
-  if (b.oom) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
-  else rc = floe_file_write_atomic(gi, floe_buf_str(&b), b.len, 0644, err);
+  if (b.oom)
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  else
+    rc = floe_file_write_atomic(gi, floe_buf_str(&b), b.len, 0644, err);
   floe_buf_free(&b);
 out:
   floe_free(text);

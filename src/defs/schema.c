@@ -4,6 +4,7 @@
  * the target struct, limits). parse_map() walks a mapping against its table and reports every mistake
  * as "<file>:<line>:<col>: <key path>: <problem>; expected <X>, found <Y>". Adding a key means adding a
  * row; docs/reference/project-files.md lists the same keys. */
+#include "defs_int.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "defs_int.h"
 
 /* Key paths and names are shortened rather than failing when they do not fit a buffer. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -86,8 +86,8 @@ static int fail(ctx *c, const floe_node *at, const char *path, const char *fmt, 
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return floe_err_set(c->err, FLOE_EINPUT, "%s:%d:%d: %s: %s", at->file, at->line, at->col, *path ? path : "(top level)",
-                      msg);
+  return floe_err_set(c->err, FLOE_EINPUT, "%s:%d:%d: %s: %s", at->file, at->line, at->col,
+                      *path ? path : "(top level)", msg);
 }
 
 static int oom(ctx *c) { return floe_err_set(c->err, FLOE_ENOMEM, "out of memory while loading the project"); }
@@ -95,7 +95,8 @@ static int oom(ctx *c) { return floe_err_set(c->err, FLOE_ENOMEM, "out of memory
 static const char *enum_list(const char *const *e, char *buf, size_t n) {
   size_t used = 0;
   buf[0] = 0;
-  for (size_t i = 0; e[i] && used < n; i++) used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", e[i]);
+  for (size_t i = 0; e[i] && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", e[i]);
   return buf;
 }
 
@@ -107,9 +108,12 @@ static const char *expect_text(const field *f, char *buf, size_t n) {
   case T_NAME: return "a name of letters, digits and _ . / -";
   case T_INT:
   case T_NUM:
-    if (f->has_min && f->has_max) snprintf(buf, n, "a%s from %g to %g", f->type == T_INT ? "n integer" : " number", f->min, f->max);
-    else if (f->has_min) snprintf(buf, n, "a%s >= %g", f->type == T_INT ? "n integer" : " number", f->min);
-    else snprintf(buf, n, "a%s", f->type == T_INT ? "n integer" : " number");
+    if (f->has_min && f->has_max)
+      snprintf(buf, n, "a%s from %g to %g", f->type == T_INT ? "n integer" : " number", f->min, f->max);
+    else if (f->has_min)
+      snprintf(buf, n, "a%s >= %g", f->type == T_INT ? "n integer" : " number", f->min);
+    else
+      snprintf(buf, n, "a%s", f->type == T_INT ? "n integer" : " number");
     return buf;
   case T_BOOL: return "true or false";
   case T_ENUM:
@@ -145,12 +149,30 @@ static int wrong_type(ctx *c, const field *f, const floe_node *n, const char *pa
   return wrong(c, n, path, problem, expect_text(f, buf, sizeof buf));
 }
 
+/* Key paths are built for every value on the success path too, so without printf. */
 static void join_key(char *out, const char *path, const char *key) {
-  if (*path) snprintf(out, PATHLEN, "%s.%s", path, key);
-  else snprintf(out, PATHLEN, "%s", key);
+  size_t pl = strlen(path), kl = strlen(key);
+  if (pl > PATHLEN - 2) pl = PATHLEN - 2;
+  if (out != path) memcpy(out, path, pl);
+  if (pl) out[pl++] = '.';
+  if (kl > PATHLEN - 1 - pl) kl = PATHLEN - 1 - pl;
+  memcpy(out + pl, key, kl);
+  out[pl + kl] = 0;
 }
 
-static void join_index(char *out, const char *path, size_t i) { snprintf(out, PATHLEN, "%s[%zu]", path, i); }
+static void join_index(char *out, const char *path, size_t i) {
+  char num[24];
+  size_t nl = 0, pl = strlen(path);
+  do
+    num[sizeof num - 1 - nl++] = (char)('0' + i % 10);
+  while ((i /= 10) && nl < 20);
+  if (pl > PATHLEN - 3 - nl) pl = PATHLEN - 3 - nl;
+  memcpy(out, path, pl);
+  out[pl] = '[';
+  memcpy(out + pl + 1, num + sizeof num - nl, nl);
+  out[pl + 1 + nl] = ']';
+  out[pl + 2 + nl] = 0;
+}
 
 /* ---- suggestions (computed only on the error path) */
 
@@ -182,8 +204,10 @@ const char *defs_suggest_asset(const floe_project *p, const char *word) {
 }
 
 const char *defs_hint(char *buf, size_t n, const char *suggestion) {
-  if (suggestion) snprintf(buf, n, " (did you mean '%s'?)", suggestion);
-  else buf[0] = 0;
+  if (suggestion)
+    snprintf(buf, n, " (did you mean '%s'?)", suggestion);
+  else
+    buf[0] = 0;
   return buf;
 }
 
@@ -219,9 +243,12 @@ static int parse_name(ctx *c, const floe_node *n, const char *path, const char *
   char bad;
   if (!defs_key_valid(s, &bad)) {
     char what[32];
-    if (!*s) snprintf(what, sizeof what, "an empty name");
-    else if (isprint((unsigned char)bad)) snprintf(what, sizeof what, "invalid character '%c'", bad);
-    else snprintf(what, sizeof what, "invalid byte 0x%02x", (unsigned char)bad);
+    if (!*s)
+      snprintf(what, sizeof what, "an empty name");
+    else if (isprint((unsigned char)bad))
+      snprintf(what, sizeof what, "invalid character '%c'", bad);
+    else
+      snprintf(what, sizeof what, "invalid byte 0x%02x", (unsigned char)bad);
     return wrong(c, n, path, what, "letters, digits and _ . / -");
   }
   *out = s;
@@ -246,8 +273,9 @@ static int parse_value(ctx *c, const floe_node *n, const char *path, floe_value 
     if (strcmp(n->keys[i], "secret")) {
       char sub[PATHLEN], hint[128];
       join_key(sub, path, n->keys[i]);
-      return fail(c, n->key_nodes[i], sub, "unknown key; expected secret (a reference {secret: group.key}), found '%s'%s",
-                  n->keys[i], defs_hint(hint, sizeof hint, defs_suggest(n->keys[i], secret_keys, 1)));
+      return fail(c, n->key_nodes[i], sub,
+                  "unknown key; expected secret (a reference {secret: group.key}), found '%s'%s", n->keys[i],
+                  defs_hint(hint, sizeof hint, defs_suggest(n->keys[i], secret_keys, 1)));
     }
   }
   const floe_node *v = floe_node_get(n, "secret");
@@ -344,8 +372,10 @@ static int parse_field(ctx *c, const field *f, const floe_node *n, void *obj, co
     if (!s || n->quoted || !parse_double(s, &d)) return wrong_type(c, f, n, path);
     if (f->type == T_INT && (d != floor(d) || d < INT32_MIN || d > INT32_MAX)) return wrong_type(c, f, n, path);
     if ((rc = check_range(c, f, n, path, d))) return rc;
-    if (f->type == T_INT) *AT(obj, f->off, int) = (int)d;
-    else *AT(obj, f->off, double) = d;
+    if (f->type == T_INT)
+      *AT(obj, f->off, int) = (int)d;
+    else
+      *AT(obj, f->off, double) = d;
     break;
   }
   case T_BOOL:
@@ -355,16 +385,20 @@ static int parse_field(ctx *c, const field *f, const floe_node *n, void *obj, co
   case T_ENUMSTR: {
     if (!s) return wrong_type(c, f, n, path);
     size_t ne = 0;
-    while (f->enums[ne]) ne++;
+    while (f->enums[ne])
+      ne++;
     for (size_t i = 0; i < ne; i++) {
       if (strcmp(s, f->enums[i])) continue;
-      if (f->type == T_ENUM) *AT(obj, f->off, int) = (int)i;
-      else *AT(obj, f->off, const char *) = f->enums[i];
+      if (f->type == T_ENUM)
+        *AT(obj, f->off, int) = (int)i;
+      else
+        *AT(obj, f->off, const char *) = f->enums[i];
       return f->fn ? f->fn(c, n, obj, path) : 0;
     }
     char buf[600], found[128], hint[128];
     return fail(c, n, path, "invalid value; expected %s, found %s%s", expect_text(f, buf, sizeof buf),
-                floe_node_describe(n, found, sizeof found), defs_hint(hint, sizeof hint, defs_suggest(s, f->enums, ne)));
+                floe_node_describe(n, found, sizeof found),
+                defs_hint(hint, sizeof hint, defs_suggest(s, f->enums, ne)));
   }
   case T_STRLIST:
   case T_NAMELIST: rc = parse_list(c, f, n, obj, path); break;
@@ -377,7 +411,8 @@ static int parse_field(ctx *c, const field *f, const floe_node *n, void *obj, co
       join_key(sub, path, n->keys[i]);
       tags[i].key = n->keys[i];
       if (!*n->keys[i]) return wrong(c, n->key_nodes[i], sub, "empty tag name", "a tag name");
-      if (floe_node_is_null(n->items[i])) tags[i].value = "";
+      if (floe_node_is_null(n->items[i]))
+        tags[i].value = "";
       else if (!(tags[i].value = floe_node_scalar(n->items[i])))
         return wrong(c, n->items[i], sub, "wrong type", "a string tag value");
     }
@@ -393,7 +428,8 @@ static int parse_field(ctx *c, const field *f, const floe_node *n, void *obj, co
       char sub[PATHLEN];
       join_key(sub, path, n->keys[i]);
       if (!env_name_valid(n->keys[i]))
-        return wrong(c, n->key_nodes[i], sub, "invalid environment variable name", "letters, digits and _ (not starting with a digit)");
+        return wrong(c, n->key_nodes[i], sub, "invalid environment variable name",
+                     "letters, digits and _ (not starting with a digit)");
       kv[i].name = n->keys[i];
       if ((rc = parse_value(c, n->items[i], sub, &kv[i].value))) return rc;
     }
@@ -457,7 +493,8 @@ static int parse_map(ctx *c, const schema *s, const floe_node *n, void *obj, con
   int rc;
   for (size_t i = 0; i < n->len; i++) {
     size_t k = 0;
-    while (k < s->nfields && strcmp(s->fields[k].name, n->keys[i])) k++;
+    while (k < s->nfields && strcmp(s->fields[k].name, n->keys[i]))
+      k++;
     if (k == s->nfields) return unknown_key(c, s, n->key_nodes[i], path);
     const field *f = &s->fields[k];
     if (floe_node_is_null(n->items[i]) && f->type != T_NODE) continue; /* `key:` with no value = absent */
@@ -470,7 +507,8 @@ static int parse_map(ctx *c, const schema *s, const floe_node *n, void *obj, con
     if (!s->fields[k].required || (seen & ((uint64_t)1 << k))) continue;
     char sub[PATHLEN], buf[600];
     join_key(sub, path, s->fields[k].name);
-    return fail(c, n, sub, "missing required key; expected %s, found nothing", expect_text(&s->fields[k], buf, sizeof buf));
+    return fail(c, n, sub, "missing required key; expected %s, found nothing",
+                expect_text(&s->fields[k], buf, sizeof buf));
   }
   return s->post ? s->post(c, n, obj, path) : 0;
 }
@@ -481,7 +519,8 @@ static const char *const backoffs[] = {"constant", "linear", "exponential", NULL
 static const char *const kinds[] = {"command", "ingest", NULL};
 static const char *const modes[] = {"append", "overwrite", "merge", NULL};
 
-#define FA(nm, ty, mem, ...) {.name = nm, .type = ty, .off = offsetof(floe_asset, mem), __VA_ARGS__}
+#define FA(nm, ty, mem, ...)                                                                                           \
+  { .name = nm, .type = ty, .off = offsetof(floe_asset, mem), __VA_ARGS__ }
 #define FAL(nm, ty, mem, ...) FA(nm, ty, mem, .off_n = offsetof(floe_asset, n##mem), __VA_ARGS__)
 
 static const field retry_fields[] = {
@@ -513,17 +552,22 @@ static int asset_post(ctx *c, const floe_node *n, void *obj, const char *path) {
   }
   if (a->kind == FLOE_ASSET_COMMAND && !a->command) {
     join_key(sub, path, "command");
-    return fail(c, n, sub, "missing required key for kind command; expected a list of strings (the argv to run), found nothing");
+    return fail(c, n, sub,
+                "missing required key for kind command; expected a list of strings (the argv to run), found nothing");
   }
   if (a->kind == FLOE_ASSET_INGEST) {
     if (!a->source) {
       join_key(sub, path, "source");
-      return fail(c, n, sub, "missing required key for kind ingest; expected a mapping with type: (csv, ndjson, parquet, ...), found nothing");
+      return fail(c, n, sub,
+                  "missing required key for kind ingest; expected a mapping with type: (csv, ndjson, parquet, ...), "
+                  "found nothing");
     }
     const floe_node *t = floe_node_get(a->source, "type");
     join_key(sub, path, "source.type");
     if (!t || floe_node_is_null(t))
-      return fail(c, a->source, sub, "missing required key; expected a source type (csv, ndjson, parquet, http, postgres, clickhouse, ...), found nothing");
+      return fail(c, a->source, sub,
+                  "missing required key; expected a source type (csv, ndjson, parquet, http, postgres, clickhouse, "
+                  "...), found nothing");
     if (!floe_node_scalar(t)) return wrong(c, t, sub, "wrong type", "a source type name");
     if (!a->mode) a->mode = "append";
     if (!strcmp(a->mode, "merge") && !a->unique_key) {
@@ -541,24 +585,28 @@ static int asset_post(ctx *c, const floe_node *n, void *obj, const char *path) {
   for (size_t j = 0; j < a->nresources; j++) {
     const floe_project *p = c->p;
     size_t k = 0;
-    while (k < p->nresources && strcmp(p->resources[k]->name, a->resources[j])) k++;
+    while (k < p->nresources && strcmp(p->resources[k]->name, a->resources[j]))
+      k++;
     if (k < p->nresources) continue;
     const char **names = floe_arena_alloc(c->a, (p->nresources + 1) * sizeof *names);
     if (!names) return oom(c);
-    for (k = 0; k < p->nresources; k++) names[k] = p->resources[k]->name;
+    for (k = 0; k < p->nresources; k++)
+      names[k] = p->resources[k]->name;
     char hint[128];
     snprintf(sub, sizeof sub, "%s.resources[%zu]", path, j);
     return fail(c, floe_node_get(n, "resources")->items[j], sub,
-                "no resource '%s'; expected the name of a resource in floe.yaml resources:, found '%s'%s", a->resources[j],
-                a->resources[j], defs_hint(hint, sizeof hint, defs_suggest(a->resources[j], names, p->nresources)));
+                "no resource '%s'; expected the name of a resource in floe.yaml resources:, found '%s'%s",
+                a->resources[j], a->resources[j],
+                defs_hint(hint, sizeof hint, defs_suggest(a->resources[j], names, p->nresources)));
   }
   /* unique key within the project: the map holds every asset loaded so far */
   floe_asset *first = floe_map_get(&c->p->by_key, a->key);
   if (first) {
     const floe_node *k1 = floe_node_get(first->node, "key"), *k2 = floe_node_get(n, "key");
     join_key(sub, path, "key");
-    return fail(c, k2, sub, "duplicate asset key '%s'; expected a unique key, found it again (first defined at %s:%d:%d)",
-                a->key, k1->file, k1->line, k1->col);
+    return fail(c, k2, sub,
+                "duplicate asset key '%s'; expected a unique key, found it again (first defined at %s:%d:%d)", a->key,
+                k1->file, k1->line, k1->col);
   }
   if (floe_map_put(&c->p->by_key, a->key, a)) return oom(c);
   return 0;
@@ -587,22 +635,27 @@ static const field asset_fields[] = {
     FA("rejects", T_NODE, rejects),
     FA("partition", T_NODE, partition),
 };
-static const schema asset_schema = {asset_fields, sizeof asset_fields / sizeof asset_fields[0], sizeof(floe_asset),
-                                    offsetof(floe_asset, node), asset_init, asset_post};
+static const schema asset_schema = {asset_fields,       sizeof asset_fields / sizeof asset_fields[0],
+                                    sizeof(floe_asset), offsetof(floe_asset, node),
+                                    asset_init,         asset_post};
 
 typedef struct asset_file {
   floe_asset **assets;
   size_t nassets;
 } asset_file;
 static const field asset_file_fields[] = {
-    {.name = "assets", .type = T_LIST, .off = offsetof(asset_file, assets), .off_n = offsetof(asset_file, nassets),
+    {.name = "assets",
+     .type = T_LIST,
+     .off = offsetof(asset_file, assets),
+     .off_n = offsetof(asset_file, nassets),
      .sub = &asset_schema},
 };
 static const schema asset_file_schema = {asset_file_fields, 1, 0, NO_OFF, NULL, NULL};
 
 /* ---- jobs, schedules, resources */
 
-#define FJ(nm, ty, mem, ...) {.name = nm, .type = ty, .off = offsetof(floe_job, mem), __VA_ARGS__}
+#define FJ(nm, ty, mem, ...)                                                                                           \
+  { .name = nm, .type = ty, .off = offsetof(floe_job, mem), __VA_ARGS__ }
 static const field job_fields[] = {
     FJ("name", T_NAME, name, .required = true),
     FJ("selection", T_STR, selection, .expect = "an asset selection (key, +key, key+, tag:k=v, group:g, *)"),
@@ -611,22 +664,26 @@ static const field job_fields[] = {
     FJ("config", T_MAPNODE, config_schema),
 };
 static void job_init(ctx *c, void *obj) { ((floe_job *)obj)->selection = "*"; }
-static const schema job_schema = {job_fields, sizeof job_fields / sizeof job_fields[0], sizeof(floe_job),
-                                  offsetof(floe_job, node), job_init, NULL};
+static const schema job_schema = {
+    job_fields, sizeof job_fields / sizeof job_fields[0], sizeof(floe_job), offsetof(floe_job, node), job_init, NULL};
 
 static int check_cron(ctx *c, const floe_node *n, void *obj, const char *path) {
   int fields = 0;
   for (const char *s = n->str; *s;) {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+      s++;
     if (!*s) break;
     fields++;
-    while (*s && *s != ' ' && *s != '\t') s++;
+    while (*s && *s != ' ' && *s != '\t')
+      s++;
   }
-  if (fields != 5) return wrong(c, n, path, "invalid cron expression", "5 fields: minute hour day-of-month month day-of-week");
+  if (fields != 5)
+    return wrong(c, n, path, "invalid cron expression", "5 fields: minute hour day-of-month month day-of-week");
   return 0;
 }
 
-#define FS(nm, ty, mem, ...) {.name = nm, .type = ty, .off = offsetof(floe_schedule, mem), __VA_ARGS__}
+#define FS(nm, ty, mem, ...)                                                                                           \
+  { .name = nm, .type = ty, .off = offsetof(floe_schedule, mem), __VA_ARGS__ }
 static const field schedule_fields[] = {
     FS("name", T_NAME, name, .required = true),
     FS("job", T_NAME, job, .required = true, .expect = "the name of a job"),
@@ -639,8 +696,9 @@ static void schedule_init(ctx *c, void *obj) {
   s->enabled = true;
   s->timezone = "UTC";
 }
-static const schema schedule_schema = {schedule_fields, sizeof schedule_fields / sizeof schedule_fields[0],
-                                       sizeof(floe_schedule), offsetof(floe_schedule, node), schedule_init, NULL};
+static const schema schedule_schema = {schedule_fields,       sizeof schedule_fields / sizeof schedule_fields[0],
+                                       sizeof(floe_schedule), offsetof(floe_schedule, node),
+                                       schedule_init,         NULL};
 
 /* resources: {NAME: {type: T, field: string | {secret: group.key}, ...}} */
 static int parse_resources(ctx *c, const floe_node *n, void *obj, const char *path) {
@@ -656,7 +714,8 @@ static int parse_resources(ctx *c, const floe_node *n, void *obj, const char *pa
     if (!r) return oom(c);
     int rc = parse_name(c, n->key_nodes[i], sub, &r->name);
     if (rc) return rc;
-    if (rn->type != FLOE_NODE_MAP) return wrong(c, rn, sub, "wrong type", "a mapping with type: and the resource's settings");
+    if (rn->type != FLOE_NODE_MAP)
+      return wrong(c, rn, sub, "wrong type", "a mapping with type: and the resource's settings");
     r->node = rn;
     r->fields = floe_arena_alloc(c->a, (rn->len ? rn->len : 1) * sizeof *r->fields);
     if (!r->fields) return oom(c);
@@ -664,7 +723,8 @@ static int parse_resources(ctx *c, const floe_node *n, void *obj, const char *pa
       char fsub[PATHLEN];
       join_key(fsub, sub, rn->keys[j]);
       if (!strcmp(rn->keys[j], "type")) {
-        if (!(r->type = floe_node_scalar(rn->items[j]))) return wrong(c, rn->items[j], fsub, "wrong type", "a resource type name");
+        if (!(r->type = floe_node_scalar(rn->items[j])))
+          return wrong(c, rn->items[j], fsub, "wrong type", "a resource type name");
         continue;
       }
       floe_kv *kv = &r->fields[r->nfields++];
@@ -696,13 +756,15 @@ static int parse_postgres(ctx *c, const floe_node *n, void *obj, const char *pat
     }
     char sub[PATHLEN];
     join_key(sub, path, "url");
-    if (!url) return fail(c, n, sub, "missing required key; expected a connection URL or {secret: group.key}, found nothing");
+    if (!url)
+      return fail(c, n, sub, "missing required key; expected a connection URL or {secret: group.key}, found nothing");
     return parse_value(c, url, sub, &p->postgres_url);
   }
   return parse_value(c, n, path, &p->postgres_url);
 }
 
-#define FP(nm, ty, mem, ...) {.name = nm, .type = ty, .off = offsetof(floe_project, mem), __VA_ARGS__}
+#define FP(nm, ty, mem, ...)                                                                                           \
+  { .name = nm, .type = ty, .off = offsetof(floe_project, mem), __VA_ARGS__ }
 static const field storage_fields[] = {
     FP("sqlite", T_STR, db_path, .expect = "a path to the SQLite file"),
     {.name = "postgres", .type = T_FN, .fn = parse_postgres, .expect = "a connection URL or {secret: group.key}"},
@@ -720,7 +782,8 @@ static const field secrets_fields[] = {
 static const field executor_fields[] = {
     FP("max_concurrent", T_INT, max_concurrent, .has_min = true, .min = 1),
 };
-#define SUB(f) {f, sizeof f / sizeof f[0], 0, NO_OFF, NULL, NULL}
+#define SUB(f)                                                                                                         \
+  { f, sizeof f / sizeof f[0], 0, NO_OFF, NULL, NULL }
 static const schema storage_schema = SUB(storage_fields), lake_schema = SUB(lake_fields),
                     secrets_schema = SUB(secrets_fields), executor_schema = SUB(executor_fields);
 
@@ -758,7 +821,8 @@ static int apply_defaults(ctx *c) {
   if (home && *home) {
     if (home[0] != '/') {
       char cwd[4096];
-      if (!getcwd(cwd, sizeof cwd)) return floe_err_set(c->err, FLOE_EIO, "cannot resolve FLOE_HOME: current directory unknown");
+      if (!getcwd(cwd, sizeof cwd))
+        return floe_err_set(c->err, FLOE_EIO, "cannot resolve FLOE_HOME: current directory unknown");
       p->home = floe_path_join(a, cwd, home);
     } else {
       p->home = floe_arena_strdup(a, home);
@@ -784,7 +848,8 @@ int defs_schema_project(floe_project *p, const floe_node *root, floe_err *err) {
   ctx c = {p, &p->arena, err};
   p->root = root;
   if (root && !floe_node_is_null(root)) {
-    if (root->type != FLOE_NODE_MAP) return wrong(&c, root, "", "wrong type", "a mapping of project settings (name:, jobs:, ...)");
+    if (root->type != FLOE_NODE_MAP)
+      return wrong(&c, root, "", "wrong type", "a mapping of project settings (name:, jobs:, ...)");
     int rc = parse_map(&c, &project_schema, root, p, "");
     if (rc) return rc;
   }
@@ -822,8 +887,8 @@ static int check_cross_refs(ctx *c) {
     const floe_node *nn = floe_node_get(j->node, "name");
     snprintf(sub, sizeof sub, "jobs[%zu].name", i);
     if (first) {
-      rc = fail(c, nn, sub, "duplicate job name '%s'; expected a unique name, found it again (first at line %d)", j->name,
-                floe_node_get(first->node, "name")->line);
+      rc = fail(c, nn, sub, "duplicate job name '%s'; expected a unique name, found it again (first at line %d)",
+                j->name, floe_node_get(first->node, "name")->line);
       break;
     }
     if (floe_map_put(&names, j->name, j)) {
@@ -834,14 +899,19 @@ static int check_cross_refs(ctx *c) {
     if (floe_select(p, j->selection, mask, &serr)) {
       const floe_node *sn = floe_node_get(j->node, "selection");
       snprintf(sub, sizeof sub, "jobs[%zu].selection", i);
-      if (serr.code != FLOE_EINPUT) rc = floe_err_set(c->err, serr.code, "%s", serr.msg);
-      else rc = fail(c, sn ? sn : j->node, sub, "%s; expected a valid asset selection, found '%s'",
-                     serr.msg, j->selection);
+      if (serr.code != FLOE_EINPUT)
+        rc = floe_err_set(c->err, serr.code, "%s", serr.msg);
+      else
+        rc =
+            fail(c, sn ? sn : j->node, sub, "%s; expected a valid asset selection, found '%s'", serr.msg, j->selection);
       break;
     }
     size_t nsel = 0;
-    for (size_t k = 0; k < p->nassets; k++) nsel += mask[k];
-    if (!nsel) defs_warn(p, "%s:%d:%d: job '%s' selects no assets ('%s')", j->node->file, j->node->line, j->node->col, j->name, j->selection);
+    for (size_t k = 0; k < p->nassets; k++)
+      nsel += mask[k];
+    if (!nsel)
+      defs_warn(p, "%s:%d:%d: job '%s' selects no assets ('%s')", j->node->file, j->node->line, j->node->col, j->name,
+                j->selection);
   }
   floe_free(mask);
   floe_map_free(&names);
@@ -849,21 +919,22 @@ static int check_cross_refs(ctx *c) {
   /* schedules: unique names, existing jobs */
   const char **jnames = floe_arena_alloc(c->a, (p->njobs ? p->njobs : 1) * sizeof *jnames);
   if (!jnames) return oom(c);
-  for (size_t i = 0; i < p->njobs; i++) jnames[i] = p->jobs[i]->name;
+  for (size_t i = 0; i < p->njobs; i++)
+    jnames[i] = p->jobs[i]->name;
   for (size_t i = 0; i < p->nschedules && !rc; i++) {
     floe_schedule *s = p->schedules[i];
     for (size_t k = 0; k < i; k++) {
       if (strcmp(p->schedules[k]->name, s->name)) continue;
       snprintf(sub, sizeof sub, "schedules[%zu].name", i);
       const floe_node *nn = floe_node_get(s->node, "name");
-      rc = fail(c, nn, sub, "duplicate schedule name '%s'; expected a unique name, found it again (first at line %d)", s->name,
-                floe_node_get(p->schedules[k]->node, "name")->line);
+      rc = fail(c, nn, sub, "duplicate schedule name '%s'; expected a unique name, found it again (first at line %d)",
+                s->name, floe_node_get(p->schedules[k]->node, "name")->line);
       break;
     }
     if (rc || floe_project_job(p, s->job)) continue;
     snprintf(sub, sizeof sub, "schedules[%zu].job", i);
-    rc = fail(c, floe_node_get(s->node, "job"), sub, "no job '%s'; expected the name of a job in jobs:, found '%s'%s", s->job,
-              s->job, defs_hint(hint, sizeof hint, defs_suggest(s->job, jnames, p->njobs)));
+    rc = fail(c, floe_node_get(s->node, "job"), sub, "no job '%s'; expected the name of a job in jobs:, found '%s'%s",
+              s->job, s->job, defs_hint(hint, sizeof hint, defs_suggest(s->job, jnames, p->njobs)));
   }
   return rc;
 }

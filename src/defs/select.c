@@ -3,10 +3,10 @@
  * A selection is a comma-separated union of terms: `*`, `key`, `+key` / `key+` (one level per +),
  * `*key` / `key*` (all levels), `tag:k=v`, `tag:k`, `group:g`, `kind:k`. Each term costs
  * O(assets + edges) at most (one breadth-first walk per direction). */
+#include "defs_int.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include "defs_int.h"
 
 floe_asset *floe_project_asset(const floe_project *p, const char *key) { return floe_map_get(&p->by_key, key); }
 
@@ -19,7 +19,7 @@ floe_job *floe_project_job(const floe_project *p, const char *name) {
 #define TERMS "terms are key, +key, key+, *key, key*, tag:k=v, tag:k, group:g, kind:command|ingest|model, or *"
 
 typedef struct walk {
-  int *dist;  /* depth at which an asset was reached in the current walk; valid when seen == gen */
+  int *dist; /* depth at which an asset was reached in the current walk; valid when seen == gen */
   int *seen;
   int *queue;
   int gen;
@@ -74,7 +74,8 @@ static int eval_term(const floe_project *p, const char *sel, char *t, walk *w, b
         const floe_asset *a = p->assets[i];
         for (size_t k = 0; k < a->ntags; k++) {
           const floe_tag *tg = &a->tags[k];
-          if (strlen(tg->key) == kl && !strncmp(tg->key, arg, kl) && (!eq || !strcmp(tg->value, eq + 1))) mask[i] = true;
+          if (strlen(tg->key) == kl && !strncmp(tg->key, arg, kl) && (!eq || !strcmp(tg->value, eq + 1)))
+            mask[i] = true;
         }
       }
       return 0;
@@ -88,7 +89,8 @@ static int eval_term(const floe_project *p, const char *sel, char *t, walk *w, b
     if (!strcmp(t, "kind")) {
       static const char *const kinds[] = {"command", "ingest", "model"};
       int k = 0;
-      while (k < 3 && strcmp(kinds[k], arg)) k++;
+      while (k < 3 && strcmp(kinds[k], arg))
+        k++;
       if (k == 3) {
         char hint[128];
         return term_error(err, sel, "selection '%s': unknown kind '%s'%s (kinds are command, ingest, model)", arg,
@@ -101,8 +103,10 @@ static int eval_term(const floe_project *p, const char *sel, char *t, walk *w, b
     static const char *const prefixes[] = {"tag", "group", "kind"};
     const char *s = defs_suggest(t, prefixes, 3);
     char hint[128];
-    if (s) snprintf(hint, sizeof hint, " (did you mean '%s:'?)", s);
-    else snprintf(hint, sizeof hint, " (" TERMS ")");
+    if (s)
+      snprintf(hint, sizeof hint, " (did you mean '%s:'?)", s);
+    else
+      snprintf(hint, sizeof hint, " (" TERMS ")");
     return term_error(err, sel, "selection '%s': unknown term prefix '%s:'%s", t, hint);
   }
   /* [+...|*] key [+...|*] */
@@ -112,14 +116,16 @@ static int eval_term(const floe_project *p, const char *sel, char *t, walk *w, b
     up = -1;
     k++;
   } else {
-    while (*k == '+') k++, up++;
+    while (*k == '+')
+      k++, up++;
   }
   char *e = k + strlen(k);
   if (e > k && e[-1] == '*') {
     down = -1;
     *--e = 0;
   } else {
-    while (e > k && e[-1] == '+') *--e = 0, down++;
+    while (e > k && e[-1] == '+')
+      *--e = 0, down++;
   }
   char bad;
   if (!defs_key_valid(k, &bad))
@@ -127,7 +133,8 @@ static int eval_term(const floe_project *p, const char *sel, char *t, walk *w, b
   floe_asset *a = floe_project_asset(p, k);
   if (!a) {
     char hint[160];
-    return term_error(err, sel, "selection '%s': no asset '%s'%s", k, defs_hint(hint, sizeof hint, defs_suggest_asset(p, k)));
+    return term_error(err, sel, "selection '%s': no asset '%s'%s", k,
+                      defs_hint(hint, sizeof hint, defs_suggest_asset(p, k)));
   }
   mask[a->index] = true;
   if (up) walk_from(p, w, a->index, up, true, mask);
@@ -139,7 +146,8 @@ int floe_select(const floe_project *p, const char *selection, bool *mask, floe_e
   size_t n = p->nassets;
   if (n) memset(mask, 0, n);
   if (!selection) return floe_err_set(err, FLOE_EINPUT, "selection is empty");
-  walk w = {floe_malloc((n ? n : 1) * sizeof(int)), floe_calloc(n ? n : 1, sizeof(int)), floe_malloc((n ? n : 1) * sizeof(int)), 0};
+  walk w = {floe_malloc((n ? n : 1) * sizeof(int)), floe_calloc(n ? n : 1, sizeof(int)),
+            floe_malloc((n ? n : 1) * sizeof(int)), 0};
   char *copy = floe_strdup(selection);
   int rc = 0;
   if (!w.dist || !w.seen || !w.queue || !copy) {
@@ -150,9 +158,11 @@ int floe_select(const floe_project *p, const char *selection, bool *mask, floe_e
   for (;;) {
     char *comma = strchr(s, ',');
     if (comma) *comma = 0;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+      s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    while (e > s && isspace((unsigned char)e[-1]))
+      *--e = 0;
     if (!*s) {
       rc = floe_err_set(err, FLOE_EINPUT, "selection '%s': empty term (" TERMS ")", selection);
       break;

@@ -3,10 +3,10 @@
  * Built on the event API rather than yaml_parser_load so that aliases can be refused where they are
  * written (an alias is a pointer into the tree: a recursive one loops, a nested one explodes), and so
  * that depth stays bounded for everything that walks the tree afterwards. */
+#include "defs_int.h"
 #include <stdio.h>
 #include <string.h>
 #include <yaml.h>
-#include "defs_int.h"
 
 #define MAX_DEPTH 64
 
@@ -35,11 +35,16 @@ const char *floe_node_scalar(const floe_node *n) {
 }
 
 const char *floe_node_describe(const floe_node *n, char *out, size_t size) {
-  if (floe_node_is_null(n)) snprintf(out, size, "null");
-  else if (n->type == FLOE_NODE_MAP) snprintf(out, size, "a mapping");
-  else if (n->type == FLOE_NODE_SEQ) snprintf(out, size, "a list");
-  else if (strlen(n->str) > 60) snprintf(out, size, "'%.57s...'", n->str);
-  else snprintf(out, size, "'%s'", n->str);
+  if (floe_node_is_null(n))
+    snprintf(out, size, "null");
+  else if (n->type == FLOE_NODE_MAP)
+    snprintf(out, size, "a mapping");
+  else if (n->type == FLOE_NODE_SEQ)
+    snprintf(out, size, "a list");
+  else if (strlen(n->str) > 60)
+    snprintf(out, size, "'%.57s...'", n->str);
+  else
+    snprintf(out, size, "'%s'", n->str);
   return out;
 }
 
@@ -110,11 +115,14 @@ static int close_frame(floe_arena *a, frame *f, floe_err *err) {
         if (!strcmp(n->keys[j], n->keys[i])) first = n->key_nodes[j];
     } else {
       first = floe_map_get(&seen, n->keys[i]);
-      if (!first && floe_map_put(&seen, n->keys[i], n->key_nodes[i])) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      if (!first && floe_map_put(&seen, n->keys[i], n->key_nodes[i]))
+        rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
     }
     if (first)
-      rc = floe_err_set(err, FLOE_EINPUT, "%s:%d:%d: duplicate key '%s'; expected each key once in a mapping, found it again (first at line %d)",
-                        n->file, n->key_nodes[i]->line, n->key_nodes[i]->col, n->keys[i], first->line);
+      rc = floe_err_set(
+          err, FLOE_EINPUT,
+          "%s:%d:%d: duplicate key '%s'; expected each key once in a mapping, found it again (first at line %d)",
+          n->file, n->key_nodes[i]->line, n->key_nodes[i]->col, n->keys[i], first->line);
   }
   floe_map_free(&seen);
   return rc;
@@ -139,13 +147,15 @@ int floe_yaml_parse(floe_arena *a, const char *file, const char *text, size_t le
     case YAML_STREAM_END_EVENT: done = true; break;
     case YAML_DOCUMENT_START_EVENT:
       if (++docs > 1)
-        rc = floe_err_set(err, FLOE_EINPUT, "%s:%d:%d: a second YAML document; expected one document per file, found '---'",
-                          file, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1);
+        rc = floe_err_set(err, FLOE_EINPUT,
+                          "%s:%d:%d: a second YAML document; expected one document per file, found '---'", file,
+                          (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1);
       break;
     case YAML_ALIAS_EVENT:
-      rc = floe_err_set(err, FLOE_EINPUT, "%s:%d:%d: YAML aliases are not supported; expected a value, found alias '*%s' (write the value out)",
-                        file, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-                        (const char *)ev.data.alias.anchor);
+      rc = floe_err_set(
+          err, FLOE_EINPUT,
+          "%s:%d:%d: YAML aliases are not supported; expected a value, found alias '*%s' (write the value out)", file,
+          (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1, (const char *)ev.data.alias.anchor);
       break;
     case YAML_SCALAR_EVENT:
       n = new_node(a, FLOE_NODE_SCALAR, file, ev.start_mark);
@@ -201,7 +211,8 @@ int floe_yaml_parse(floe_arena *a, const char *file, const char *text, size_t le
     }
     yaml_event_delete(&ev);
   }
-  while (depth > 0) floe_vec_free(&stack[--depth].kids);
+  while (depth > 0)
+    floe_vec_free(&stack[--depth].kids);
   yaml_parser_delete(&ps);
   if (rc) *out = NULL;
   return rc;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "exec_int.h"
 
 /* Returns an arena copy of s with secret values redacted. */
@@ -83,6 +84,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
   }
   free(line);
   fclose(f);
+  unlink(path); /* recorded (redacted) in the event log; the raw file may hold secrets */
   char *m = json_dumps(meta, JSON_COMPACT);
   *metadata_json = redact(a, sec, m ? m : "{}");
   free(m);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "exec_int.h"
+#include "floe/resources.h"
 
 extern char **environ;
 
@@ -55,6 +56,7 @@ typedef struct worker {
   size_t nbase_env;
   const char *config_path;
   floe_map exe_cache; /* argv0 -> resolved path */
+  const char *private_dir; /* 0700 temp dir for the run config, removed at the end */
   int devnull;
   floe_secrets *run_sec;  /* every value resolved in this run, for redacting errors */
   floe_err *err;
@@ -91,27 +93,12 @@ static int build_base_env(worker *w) {
   for (char *c = prefix; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
   for (size_t i = 0; i < n; i++) {
     const char *e = environ[i];
-    if (floe_str_starts(e, prefix) || floe_str_starts(e, "FLOE_KEYSTORE_") || floe_str_starts(e, "FLOE_RUN_ID=") ||
+    if (floe_str_starts(e, prefix) || floe_str_starts(e, "FLOE_KEYSTORE_") || floe_str_starts(e, "FLOE__") || floe_str_starts(e, "FLOE_RUN_ID=") ||
         floe_str_starts(e, "FLOE_ASSET=") || floe_str_starts(e, "FLOE_EVENTS=") || floe_str_starts(e, "FLOE_OUTPUT="))
       continue;
     w->base_env[w->nbase_env++] = (char *)e;
   }
   return 0;
-}
-
-static const char *env_name_for(floe_arena *a, const char *res, const char *field) {
-  char *s = floe_arena_printf(a, "%s_%s", res, field);
-  for (char *c = s; c && *c; c++) {
-    if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
-    else if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) *c = '_';
-  }
-  return s;
-}
-
-static const floe_resource *find_resource(const floe_project *p, const char *name) {
-  for (size_t i = 0; i < p->nresources; i++)
-    if (!strcmp(p->resources[i]->name, name)) return p->resources[i];
-  return NULL;
 }
 
 /* Resolves the step's env (literals, secret references, resource fields). On failure the step fails
@@ -120,8 +107,8 @@ static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_e
   const floe_asset *as = st->a;
   size_t extra = 12 + as->nenv;
   for (size_t i = 0; i < as->nresources; i++) {
-    const floe_resource *r = find_resource(w->p, as->resources[i]);
-    if (r) extra += r->nfields;
+    const floe_resource *r = floe_project_resource(w->p, as->resources[i]);
+    extra += 16 + (r ? r->nfields : 0);
   }
   char **envp = floe_arena_alloc(a, sizeof(char *) * (w->nbase_env + extra + 1));
   if (!envp) return floe_err_set(serr, FLOE_ENOMEM, "out of memory");
@@ -148,30 +135,17 @@ static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_e
       floe_err_prefix(serr, "env %s: ", as->env[i].name);
       return rc;
     }
-    if (as->env[i].value.secret_group && w->run_sec) {
-      const char *dummy;
-      if (floe_value_resolve(w->run_sec, &as->env[i].value, &dummy, NULL)) { /* best effort */
-      }
-    }
     envp[k++] = floe_arena_printf(a, "%s=%s", as->env[i].name, v);
   }
-  for (size_t i = 0; i < as->nresources; i++) {
-    const floe_resource *r = find_resource(w->p, as->resources[i]);
-    if (!r) return floe_err_set(serr, FLOE_EINPUT, "unknown resource '%s'", as->resources[i]);
-    for (size_t j = 0; j < r->nfields; j++) {
-      const char *v;
-      int rc = floe_value_resolve(st->sec, &r->fields[j].value, &v, serr);
-      if (rc) {
-        floe_err_prefix(serr, "resource %s.%s: ", r->name, r->fields[j].name);
-        return rc;
-      }
-      if (r->fields[j].value.secret_group && w->run_sec) {
-        const char *dummy;
-        if (floe_value_resolve(w->run_sec, &r->fields[j].value, &dummy, NULL)) {
-        }
-      }
-      envp[k++] = floe_arena_printf(a, "%s=%s", env_name_for(a, r->name, r->fields[j].name), v);
+  if (as->nresources) {
+    floe_vec renv = {0};
+    int rc = floe_resource_env(st->sec, w->p, as, &renv, serr);
+    for (size_t i = 0; i < renv.len; i++) {
+      if (!rc && k < w->nbase_env + extra) envp[k++] = floe_arena_strdup(a, renv.items[i]);
+      floe_free(renv.items[i]);
     }
+    floe_vec_free(&renv);
+    if (rc) return rc;
   }
   envp[k] = NULL;
   for (size_t i = 0; i < k; i++)
@@ -586,13 +560,24 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
   {
     const char *logdir = floe_arena_printf(&w.a, "%s/logs/%s", p->home, w.run_id);
     if ((rc = floe_mkdirs(logdir, 0755, err))) goto fail_run;
-    if (w.run.config_yaml) {
-      w.config_path = floe_arena_printf(&w.a, "%s/run_config.yaml", logdir);
-      if ((rc = floe_file_write_atomic(w.config_path, w.run.config_yaml, strlen(w.run.config_yaml), 0600, err)))
+    /* The stored run config is redacted; the launcher hands the step the text as given through the
+     * environment. The step reads it from a private directory outside the instance, removed at the end. */
+    const char *raw = getenv("FLOE__RUN_CONFIG_TEXT");
+    const char *cfg = raw ? raw : w.run.config_yaml;
+    if (cfg) {
+      char tmpl[] = "/tmp/floe-run-XXXXXX";
+      if (!mkdtemp(tmpl)) {
+        rc = floe_err_set(err, FLOE_EIO, "cannot create a private directory for the run config: %s", strerror(errno));
         goto fail_run;
+      }
+      w.private_dir = floe_arena_strdup(&w.a, tmpl);
+      w.config_path = floe_arena_printf(&w.a, "%s/run_config.yaml", tmpl);
+      if ((rc = floe_file_write_atomic(w.config_path, cfg, strlen(cfg), 0600, err))) goto fail_run;
     }
+    unsetenv("FLOE__RUN_CONFIG_TEXT");
   }
   if ((rc = floe_secrets_open(p, &w.run_sec, err))) goto fail_run;
+  floe_secrets_preload(w.run_sec, p); /* every value the project can resolve, for redacting messages */
   w.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (w.devnull < 0) {
     rc = floe_err_set(err, FLOE_EIO, "/dev/null: %s", strerror(errno));
@@ -762,6 +747,7 @@ out:
   if (w.run_sec) floe_secrets_close(w.run_sec);
   if (w.sfd >= 0) close(w.sfd);
   if (w.devnull >= 0) close(w.devnull);
+  if (w.private_dir) floe_rmtree(w.private_dir);
   floe_map_free(&w.exe_cache);
   floe_store_close(w.s);
 out_nostore:

@@ -2,13 +2,13 @@
  * in X-ClickHouse-User / X-ClickHouse-Key headers (never in the URL, so they stay out of proxies'
  * and servers' access logs), errors come back as a non-200 status with X-ClickHouse-Exception-Code
  * and a "Code: N. DB::Exception: ..." body. TLS is on by default. */
+#include "resources_int.h"
 #include <ctype.h>
-#include <curl/curl.h>
+#include "floe/dyn.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "resources_int.h"
 
 static const floe_resource_field_def fields[] = {
     {"url", NULL, NULL, NULL, NULL, "full endpoint, e.g. https://host:8443 (instead of host/port/secure)"},
@@ -21,8 +21,6 @@ static const floe_resource_field_def fields[] = {
     {"tls_verify", NULL, NULL, NULL, NULL, "false skips certificate verification (self-signed test servers)"},
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static bool is_false(const char *v) {
   return v && (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcmp(v, "0"));
@@ -49,7 +47,10 @@ int floe_clickhouse_from_resource(floe_secrets *s, const floe_resource *r, floe_
     snprintf(ch->url, sizeof ch->url, "%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/");
   } else {
     bool tls = !is_false(secure);
-    snprintf(ch->url, sizeof ch->url, "%s://%s:%s/", tls ? "https" : "http", base, port && *port ? port : tls ? "8443" : "8123");
+    snprintf(ch->url, sizeof ch->url, "%s://%s:%s/", tls ? "https" : "http", base,
+             port && *port ? port
+             : tls         ? "8443"
+                           : "8123");
   }
   return 0;
 }
@@ -59,9 +60,7 @@ typedef struct hdrs {
   floe_buf *summary;
 } hdrs;
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
-  return floe_buf_append(ud, p, sz * n) ? 0 : sz * n;
-}
+static size_t on_body(char *p, size_t sz, size_t n, void *ud) { return floe_buf_append(ud, p, sz * n) ? 0 : sz * n; }
 
 static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
   hdrs *h = ud;
@@ -71,8 +70,10 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
     size_t kl = (size_t)(colon - p);
     const char *v = colon + 1;
     size_t vl = len - kl - 1;
-    while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
-    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+    while (vl && (*v == ' ' || *v == '\t'))
+      v++, vl--;
+    while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+      vl--;
     if (kl == strlen("X-ClickHouse-Exception-Code") && !strncasecmp(p, "X-ClickHouse-Exception-Code", kl))
       snprintf(h->code, sizeof h->code, "%.*s", (int)(vl < 31 ? vl : 31), v);
     else if (h->summary && kl == strlen("X-ClickHouse-Summary") && !strncasecmp(p, "X-ClickHouse-Summary", kl)) {
@@ -84,7 +85,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
 }
 
 int floe_clickhouse_query(const floe_clickhouse *ch, const char *sql, floe_buf *out, floe_buf *summary, floe_err *err) {
-  pthread_once(&curl_once, curl_init);
+  if (floe_curl_load(err)) return err ? err->code : FLOE_EUNSUPPORTED;
   CURL *c = curl_easy_init();
   if (!c) return floe_err_set(err, FLOE_ENOMEM, "out of memory (curl)");
   struct curl_slist *h = NULL;

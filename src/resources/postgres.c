@@ -1,17 +1,20 @@
 /* postgres.c — PostgreSQL resources through libpq: one connection URL (a secret by default,
  * postgres.connection_url). The password inside a URL is registered for redaction on its own, so
  * that a libpq message quoting part of the URL cannot reveal it. */
-#include <postgresql/libpq-fe.h>
+#include "resources_int.h"
+#include "floe/dyn.h"
 #include <stdio.h>
 #include <string.h>
-#include "resources_int.h"
 
 static const floe_resource_field_def fields[] = {
     {"url", "postgres", "connection_url", NULL, NULL, "libpq connection URL or key=value string"},
 };
 
 /* Registers the password component of a connection string for redaction. */
-static void redact_password(floe_secrets *s, const char *url) {
+void floe_postgres_redact_url(floe_secrets *s, const char *url) {
+  if (floe_pq_load(NULL)) { /* no libpq: the whole URL is a secret value and redacted as such */
+    return;
+  }
   PQconninfoOption *opts = PQconninfoParse(url, NULL);
   for (PQconninfoOption *o = opts; o && o->keyword; o++)
     if (!strcmp(o->keyword, "password") && o->val && *o->val && floe_secrets_add_redaction(s, o->val, strlen(o->val))) {
@@ -28,6 +31,7 @@ static void first_line(const char *m, char *out, size_t n) {
 int floe_postgres_check(const char *url, floe_buf *report, floe_err *err) {
   char msg[1024];
   char *errmsg = NULL;
+  if (floe_pq_load(err)) return err ? err->code : FLOE_EUNSUPPORTED;
   PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
   if (!opts) {
     first_line(errmsg, msg, sizeof msg);
@@ -65,7 +69,7 @@ static int check(floe_secrets *s, const floe_resource *r, floe_buf *report, floe
   int rc = resource_get(s, r, "url", &url, err);
   if (rc) return rc;
   if (!url || !*url) return floe_err_set(err, FLOE_EINPUT, "needs url");
-  redact_password(s, url);
+  floe_postgres_redact_url(s, url);
   return floe_postgres_check(url, report, err);
 }
 

@@ -1,10 +1,10 @@
 /* resource.c — the resource-type table, field defaults, the env a command asset receives for the
  * resources it names, and `floe resource check`. */
+#include "floe/resources.h"
+#include "resources_int.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include "floe/resources.h"
-#include "resources_int.h"
 
 static const resource_type *const types[] = {&floe_clickhouse_type, &floe_postgres_type};
 #define NTYPES (sizeof types / sizeof types[0])
@@ -122,6 +122,7 @@ int floe_resource_env(floe_secrets *s, const floe_project *p, const floe_asset *
         floe_err_prefix(err, "asset %s: resource %s field %s: ", a->key, r->name, names[j]);
         return rc;
       }
+      if (!strcmp(r->type, "postgres") && !strcmp(names[j], "url")) floe_postgres_redact_url(s, v);
       floe_buf b;
       floe_buf_init(&b, 0);
       for (const char *c = r->name; *c; c++)

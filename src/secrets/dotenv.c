@@ -1,9 +1,9 @@
 /* dotenv.c — the .env parser: the rules python-dotenv and docker compose users expect, minus
  * variable interpolation. Error messages name file and line but never echo a value: a malformed
  * line in a .env file is usually a line holding a secret. */
+#include "floe/secrets.h"
 #include <ctype.h>
 #include <string.h>
-#include "floe/secrets.h"
 
 typedef struct cursor {
   const char *p, *end;
@@ -11,11 +11,13 @@ typedef struct cursor {
 } cursor;
 
 static void skip_blank(cursor *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+    c->p++;
 }
 
 static void skip_to_eol(cursor *c) {
-  while (c->p < c->end && *c->p != '\n') c->p++;
+  while (c->p < c->end && *c->p != '\n')
+    c->p++;
 }
 
 static void eat_eol(cursor *c) {
@@ -56,12 +58,13 @@ int floe_dotenv_parse(const char *file, const char *text, size_t len, floe_doten
       skip_blank(&c);
     }
     const char *name = c.p;
-    while (c.p < c.end && (isalnum((unsigned char)*c.p) || *c.p == '_' || *c.p == '.' || *c.p == '-')) c.p++;
+    while (c.p < c.end && (isalnum((unsigned char)*c.p) || *c.p == '_' || *c.p == '.' || *c.p == '-'))
+      c.p++;
     size_t nlen = (size_t)(c.p - name);
     char namebuf[256];
     if (nlen == 0 || isdigit((unsigned char)name[0])) {
-      rc = floe_err_set(err, FLOE_EINPUT, "%s:%d: expected KEY=value, where KEY is a variable name (letters, digits, _)",
-                        file, line);
+      rc = floe_err_set(err, FLOE_EINPUT,
+                        "%s:%d: expected KEY=value, where KEY is a variable name (letters, digits, _)", file, line);
       goto out;
     }
     if (nlen >= sizeof namebuf) {
@@ -73,7 +76,8 @@ int floe_dotenv_parse(const char *file, const char *text, size_t len, floe_doten
     namebuf[nlen] = 0;
     skip_blank(&c);
     if (c.p >= c.end || *c.p != '=') {
-      rc = floe_err_set(err, FLOE_EINPUT, "%s:%d: expected '=' after %s (lines must be KEY=value)", file, line, namebuf);
+      rc =
+          floe_err_set(err, FLOE_EINPUT, "%s:%d: expected '=' after %s (lines must be KEY=value)", file, line, namebuf);
       goto out;
     }
     c.p++;
@@ -96,7 +100,10 @@ int floe_dotenv_parse(const char *file, const char *text, size_t len, floe_doten
           case 'n': ch = '\n'; break;
           case 'r': ch = '\r'; break;
           case 't': ch = '\t'; break;
-          case '"': case '\\': case '$': case '\'': ch = e; break;
+          case '"':
+          case '\\':
+          case '$':
+          case '\'': ch = e; break;
           default: /* unknown escape: kept as written */
             if (floe_buf_putc(&val, '\\')) goto oom;
             if (e == '\n') c.line++;
@@ -115,7 +122,8 @@ int floe_dotenv_parse(const char *file, const char *text, size_t len, floe_doten
         c.p++;
       }
       const char *ve = c.p;
-      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r')) ve--;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+        ve--;
       if (floe_buf_append(&val, v, (size_t)(ve - v))) goto oom;
       skip_to_eol(&c);
     }

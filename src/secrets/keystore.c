@@ -16,6 +16,8 @@
  *
  * Writers take an exclusive flock on <path>.lock, re-read, modify and replace the file with
  * floe_file_write_atomic (mode 0600): readers never lock and see the old or the new file. */
+#include "floe/secrets.h"
+#include "secrets_int.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +28,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "floe/secrets.h"
-#include "secrets_int.h"
 
 #define KS_MAGIC "FLOEKS01"
 #define KS_HDR 88
@@ -53,15 +53,18 @@ struct floe_keystore {
 };
 
 static void put_u64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+  for (int i = 0; i < 8; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
 }
 static uint64_t get_u64(const unsigned char *p) {
   uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+  for (int i = 0; i < 8; i++)
+    v |= (uint64_t)p[i] << (8 * i);
   return v;
 }
 static void put_u32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+  for (int i = 0; i < 4; i++)
+    p[i] = (unsigned char)(v >> (8 * i));
 }
 static uint32_t get_u32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -73,12 +76,15 @@ static int sodium_ready(floe_err *err) {
 }
 
 int floe_keystore_parse_key(const char *text, size_t len, unsigned char key[32]) {
-  while (len && isspace((unsigned char)*text)) text++, len--;
-  while (len && isspace((unsigned char)text[len - 1])) len--;
+  while (len && isspace((unsigned char)*text))
+    text++, len--;
+  while (len && isspace((unsigned char)text[len - 1]))
+    len--;
   if (sodium_init() < 0) return FLOE_EINTERNAL;
   size_t bin = 0;
   const char *end = NULL;
-  if (len == 64 && sodium_hex2bin(key, 32, text, len, NULL, &bin, &end) == 0 && bin == 32 && end == text + len) return 0;
+  if (len == 64 && sodium_hex2bin(key, 32, text, len, NULL, &bin, &end) == 0 && bin == 32 && end == text + len)
+    return 0;
   static const int variants[] = {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
                                  sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING};
   for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
@@ -97,7 +103,8 @@ void floe_keystore_keygen(char out[65]) {
   sodium_memzero(k, sizeof k);
 }
 
-static const char key_help[] = "a key is 32 bytes written as 64 hex characters or base64 (make one with `floe secrets keygen`)";
+static const char key_help[] =
+    "a key is 32 bytes written as 64 hex characters or base64 (make one with `floe secrets keygen`)";
 
 int floe_keystore_cred_from_env(floe_keystore_cred *cred, floe_err *err) {
   memset(cred, 0, sizeof *cred);
@@ -194,7 +201,8 @@ static int add_entry(floe_keystore *ks, const char *name, size_t nlen, const voi
     floe_free(e->value);
     return FLOE_ENOMEM;
   }
-  for (char *c = e->name; *c; c++) *c = (char)tolower((unsigned char)*c);
+  for (char *c = e->name; *c; c++)
+    *c = (char)tolower((unsigned char)*c);
   if (vlen) memcpy(e->value, val, vlen);
   e->value[vlen] = 0;
   e->len = vlen;
@@ -363,7 +371,8 @@ const char *floe_keystore_name(const floe_keystore *ks, size_t i) { return ks &&
 static int save(floe_keystore *ks, const char *path, floe_err *err) {
   qsort(ks->e, ks->n, sizeof *ks->e, cmp_entry);
   size_t plen = 4;
-  for (size_t i = 0; i < ks->n; i++) plen += 8 + strlen(ks->e[i].name) + ks->e[i].len;
+  for (size_t i = 0; i < ks->n; i++)
+    plen += 8 + strlen(ks->e[i].name) + ks->e[i].len;
   size_t total = KS_HDR + plen + crypto_aead_xchacha20poly1305_ietf_ABYTES;
   unsigned char *plain = floe_malloc(plen), *file = floe_calloc(1, total);
   int rc = 0;

@@ -1,9 +1,9 @@
 /* redact.c — replaces every registered secret value by "********" in text floe writes or prints,
  * in one pass (longest match first), and a streaming form for output that arrives in chunks. */
-#include <sodium.h>
-#include <string.h>
 #include "floe/secrets.h"
 #include "secrets_int.h"
+#include <sodium.h>
+#include <string.h>
 
 #define MASK "********"
 

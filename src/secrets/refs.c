@@ -1,10 +1,10 @@
 /* refs.c — finds every secret reference of a project (for `floe secrets doctor`, `floe defs
  * validate` warnings and redaction preloading): `{secret: group.key}` anywhere in floe.yaml or an
  * asset's mapping, plus the default references of declared resources' undeclared fields. */
-#include <stdio.h>
-#include <string.h>
 #include "floe/resources.h"
 #include "floe/secrets.h"
+#include <stdio.h>
+#include <string.h>
 
 static int push_ref(floe_arena *a, floe_vec *refs, const char *group, const char *key, const char *where) {
   floe_secret_ref *r = floe_arena_alloc(a, sizeof *r);
@@ -40,7 +40,8 @@ static int walk(const floe_node *n, floe_arena *a, floe_vec *refs, floe_err *err
 
 int floe_secrets_project_refs(const floe_project *p, floe_arena *a, floe_vec *refs, floe_err *err) {
   int rc = walk(p->root, a, refs, err);
-  for (size_t i = 0; !rc && i < p->nassets; i++) rc = walk(p->assets[i]->node, a, refs, err);
+  for (size_t i = 0; !rc && i < p->nassets; i++)
+    rc = walk(p->assets[i]->node, a, refs, err);
   /* asset env values built by hand (tests, embedders) without a node tree */
   for (size_t i = 0; !rc && i < p->nassets; i++) {
     const floe_asset *as = p->assets[i];
@@ -50,7 +51,8 @@ int floe_secrets_project_refs(const floe_project *p, floe_arena *a, floe_vec *re
       if (v->literal || !v->secret_group) continue;
       char where[600];
       snprintf(where, sizeof where, "asset %s env %s", as->key, as->env[j].name);
-      if (push_ref(a, refs, v->secret_group, v->secret_key, where)) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      if (push_ref(a, refs, v->secret_group, v->secret_key, where))
+        rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
     }
   }
   for (size_t i = 0; !rc && i < p->nresources; i++) {
@@ -61,7 +63,8 @@ int floe_secrets_project_refs(const floe_project *p, floe_arena *a, floe_vec *re
     for (size_t j = 0; !rc && j < n; j++) {
       if (vals[j].literal || !vals[j].secret_group) continue;
       bool declared = false;
-      for (size_t k = 0; k < r->nfields; k++) declared |= !strcmp(r->fields[k].name, names[j]);
+      for (size_t k = 0; k < r->nfields; k++)
+        declared |= !strcmp(r->fields[k].name, names[j]);
       if (declared && r->node) continue; /* found by the tree walk, with its position */
       char where[600];
       snprintf(where, sizeof where, "resource %s field %s%s", r->name, names[j], declared ? "" : " (default)");

@@ -1,14 +1,14 @@
 /* resolver.c — the SecretResolver: a chain of sources (environment + .env, keystore) queried in
  * order for PREFIX__GROUP__KEY / group.key. Every value it hands out is registered for redaction;
  * every failure names the variable and each source that was tried, and never contains a value. */
+#include "floe/secrets.h"
+#include "secrets_int.h"
 #include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "floe/secrets.h"
-#include "secrets_int.h"
 
 static pthread_mutex_t current_mu = PTHREAD_MUTEX_INITIALIZER;
 static floe_secrets *current;
@@ -32,16 +32,19 @@ int floe_secrets_env_name(const char *prefix, const char *group, const char *key
     return floe_err_set(err, FLOE_EINPUT,
                         "secret reference '%s.%s' is malformed; expected group.key with letters, digits and _",
                         group ? group : "", key ? key : "");
-  int w = prefix && *prefix ? snprintf(out, n, "%s__%s__%s", prefix, group, key) : snprintf(out, n, "%s__%s", group, key);
+  int w =
+      prefix && *prefix ? snprintf(out, n, "%s__%s__%s", prefix, group, key) : snprintf(out, n, "%s__%s", group, key);
   if (w < 0 || (size_t)w >= n) return floe_err_set(err, FLOE_EINPUT, "secret reference %s.%s is too long", group, key);
-  for (char *c = out; *c; c++) *c = (char)toupper((unsigned char)*c);
+  for (char *c = out; *c; c++)
+    *c = (char)toupper((unsigned char)*c);
   return 0;
 }
 
 int floe_secrets_split_ref(const char *ref, char *group, char *key, size_t n, floe_err *err) {
   const char *dot = ref ? strchr(ref, '.') : NULL;
   if (!dot || dot == ref || !dot[1] || strchr(dot + 1, '.') || (size_t)(dot - ref) >= n || strlen(dot + 1) >= n)
-    return floe_err_set(err, FLOE_EINPUT, "secret reference '%s' is malformed; expected group.key (e.g. clickhouse.password)",
+    return floe_err_set(err, FLOE_EINPUT,
+                        "secret reference '%s' is malformed; expected group.key (e.g. clickhouse.password)",
                         ref ? ref : "");
   memcpy(group, ref, (size_t)(dot - ref));
   group[dot - ref] = 0;
@@ -132,7 +135,8 @@ int floe_secrets_open_opts(const floe_secrets_opts *o, floe_secrets **out, floe_
         goto fail;
       }
       bool dup = false;
-      for (size_t j = 0; j < s->nsources; j++) dup |= s->sources[j] == k;
+      for (size_t j = 0; j < s->nsources; j++)
+        dup |= s->sources[j] == k;
       if (!dup) s->sources[s->nsources++] = k;
     }
   } else {
@@ -187,7 +191,8 @@ int floe_secrets_open(const floe_project *p, floe_secrets **out, floe_err *err) 
     for (size_t i = 0; i < n->len; i++) {
       const floe_node *it = n->items[i];
       if (it->type != FLOE_NODE_SCALAR || (strcmp(it->str, "env") && strcmp(it->str, "keystore")))
-        return floe_err_set(err, FLOE_EINPUT, "%s:%d:%d: secrets.sources: unknown source '%s'; expected env or keystore",
+        return floe_err_set(err, FLOE_EINPUT,
+                            "%s:%d:%d: secrets.sources: unknown source '%s'; expected env or keystore",
                             it->file ? it->file : "floe.yaml", it->line, it->col,
                             it->type == FLOE_NODE_SCALAR ? it->str : "(not a string)");
       srcs[i] = it->str;
@@ -202,10 +207,12 @@ int floe_secrets_open(const floe_project *p, floe_secrets **out, floe_err *err) 
 void floe_secrets_close(floe_secrets *s) {
   if (!s) return;
   pop_current(s);
-  for (size_t i = 0; i < s->dotenv_vals.len; i++) wipe_val(s->dotenv_vals.items[i]);
+  for (size_t i = 0; i < s->dotenv_vals.len; i++)
+    wipe_val(s->dotenv_vals.items[i]);
   floe_vec_free(&s->dotenv_vals);
   floe_map_free(&s->dotenv);
-  for (size_t i = 0; i < s->redact.len; i++) wipe_val(s->redact.items[i]);
+  for (size_t i = 0; i < s->redact.len; i++)
+    wipe_val(s->redact.items[i]);
   floe_vec_free(&s->redact);
   for (size_t i = 0; i < s->cache.cap; i++) {
     cached *c = s->cache.keys && s->cache.keys[i] ? s->cache.vals[i] : NULL;
@@ -297,7 +304,8 @@ int floe_secrets_resolve_bytes(floe_secrets *s, const char *group, const char *k
   int rc = floe_secrets_env_name(s->prefix, group, key, name, sizeof name, err);
   if (rc) return rc;
   snprintf(ref, sizeof ref, "%s.%s", group, key);
-  for (char *c = ref; *c; c++) *c = (char)tolower((unsigned char)*c);
+  for (char *c = ref; *c; c++)
+    *c = (char)tolower((unsigned char)*c);
   cached *hit = floe_map_get(&s->cache, ref);
   if (hit) {
     *value = hit->value;
@@ -332,7 +340,9 @@ int floe_secrets_resolve_bytes(floe_secrets *s, const char *group, const char *k
             src = floe_arena_printf(&s->arena, ".env file %s", s->env_file);
           } else {
             floe_buf_printf(&tried, "%s.env file %s (%s)", tried.len ? ", " : "", s->env_file,
-                            !s->env_file_present ? "no such file" : d ? "set but empty" : "not set");
+                            !s->env_file_present ? "no such file"
+                            : d                  ? "set but empty"
+                                                 : "not set");
           }
         }
       }
@@ -349,9 +359,9 @@ int floe_secrets_resolve_bytes(floe_secrets *s, const char *group, const char *k
         src = floe_arena_printf(&s->arena, "keystore %s", s->keystore_path);
       } else {
         floe_buf_printf(&tried, "%skeystore %s (%s)", tried.len ? ", " : "", s->keystore_path,
-                        !floe_keystore_exists(s->ks) ? "no keystore file"
+                        !floe_keystore_exists(s->ks)             ? "no keystore file"
                         : floe_keystore_get(s->ks, ref, &v, &vl) ? "set but empty"
-                                                                   : "not set");
+                                                                 : "not set");
         v = NULL;
       }
     }

@@ -32,10 +32,10 @@ struct floe_secrets {
   int ks_state;         /* 0 not loaded, 1 loaded, -1 failed */
   floe_keystore *ks;
   floe_err ks_err;
-  floe_vec redact;      /* secret_val*: values replaced by ******** */
-  size_t redact_max;    /* longest redacted value */
-  unsigned char first[256]; /* first bytes of redacted values */
-  floe_map cache;       /* "group.key" -> cached* */
+  floe_vec redact;            /* secret_val*: values replaced by ******** */
+  size_t redact_max;          /* longest redacted value */
+  unsigned char first[256];   /* first bytes of redacted values */
+  floe_map cache;             /* "group.key" -> cached* */
   floe_secrets *prev_current; /* previously current resolver (stack) */
 };
 

@@ -40,7 +40,8 @@ int main(void) {
   y = "a: &x [*x]\n";
   CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == FLOE_EINPUT);
   char deep[400] = "";
-  for (int i = 0; i < 100; i++) strcat(deep, "[");
+  for (int i = 0; i < 100; i++)
+    strcat(deep, "[");
   CHECK(floe_yaml_parse(&ar, "f.yaml", deep, strlen(deep), &root, &err) == FLOE_EINPUT);
   CHECK_CONTAINS(err.msg, "nesting too deep");
   y = "a: 1\n---\nb: 2\n";
@@ -62,14 +63,17 @@ int main(void) {
                          "     retry: {max_retries: 2, delay: 1.5, backoff: exponential, jitter: 0.5}, timeout: 60}\n",
                          NULL};
   floe_project *p;
-  int rc = floe_project_load_strings("/tmp/proj", "name: n\nstorage: {sqlite: db/x.db, postgres: {url: {secret: postgres.url}}}\n"
-                                     "lake: {warehouse: /wh, namespace: ns}\nsecrets: {prefix: pfx, env_file: sec.env, override_env: true}\n"
-                                     "executor: {max_concurrent: 3}\n"
-                                     "resources: {ch: {type: clickhouse, host: h, password: {secret: ch.pw}}}\n"
-                                     "jobs: [{name: j}]\nschedules: [{name: s, job: j, cron: '0 0 * * 0'}]\n",
-                                     files, &p, &err);
+  int rc = floe_project_load_strings(
+      "/tmp/proj",
+      "name: n\nstorage: {sqlite: db/x.db, postgres: {url: {secret: postgres.url}}}\n"
+      "lake: {warehouse: /wh, namespace: ns}\nsecrets: {prefix: pfx, env_file: sec.env, override_env: true}\n"
+      "executor: {max_concurrent: 3}\n"
+      "resources: {ch: {type: clickhouse, host: h, password: {secret: ch.pw}}}\n"
+      "jobs: [{name: j}]\nschedules: [{name: s, job: j, cron: '0 0 * * 0'}]\n",
+      files, &p, &err);
   CHECK(rc == 0);
-  if (rc) fprintf(stderr, "%s\n", err.msg);
+  if (rc)
+    fprintf(stderr, "%s\n", err.msg);
   else {
     CHECK_STR(p->name, "n");
     CHECK_STR(p->db_path, "/tmp/proj/db/x.db");
@@ -107,28 +111,41 @@ int main(void) {
   CHECK_CONTAINS(load("nmae: x\n", NULL), "floe.yaml:1:1: nmae: unknown key; expected one of name, storage");
   CHECK_CONTAINS(msg, "found 'nmae' (did you mean 'name'?)");
   CHECK_CONTAINS(load("- a\n", NULL), "floe.yaml:1:1: (top level): wrong type; expected a mapping");
-  CHECK_CONTAINS(load("executor: {max_concurrent: 0}\n", NULL), "floe.yaml:1:28: executor.max_concurrent: too small; expected an integer >= 1, found '0'");
+  CHECK_CONTAINS(load("executor: {max_concurrent: 0}\n", NULL),
+                 "floe.yaml:1:28: executor.max_concurrent: too small; expected an integer >= 1, found '0'");
   CHECK_CONTAINS(load("executor: {max_concurrent: 1.5}\n", NULL), "executor.max_concurrent: not an integer");
   CHECK_CONTAINS(load("executor: {max_concurrent: '2'}\n", NULL), "not an integer");
-  CHECK_CONTAINS(load("secrets: {override_env: maybe}\n", NULL), "secrets.override_env: not a boolean; expected true or false, found 'maybe'");
+  CHECK_CONTAINS(load("secrets: {override_env: maybe}\n", NULL),
+                 "secrets.override_env: not a boolean; expected true or false, found 'maybe'");
   CHECK_CONTAINS(load("resources: {r: {host: h}}\n", NULL), "floe.yaml:1:16: resources.r.type: missing required key");
   CHECK_CONTAINS(load("storage: {postgres: {uri: x}}\n", NULL), "storage.postgres.uri: unknown key");
   CHECK_CONTAINS(load("jobs: [{name: j}, {name: j}]\n", NULL), "floe.yaml:1:26: jobs[1].name: duplicate job name 'j'");
   CHECK_CONTAINS(load("jobs: [x]\n", NULL), "floe.yaml:1:8: jobs[0]: wrong type; expected a mapping, found 'x'");
   CHECK_CONTAINS(load("jobs: {name: j}\n", NULL), "jobs: wrong type; expected a list of mappings, found a mapping");
   CHECK_CONTAINS(load("sensors: {a: 1}\n", NULL), "sensors: wrong type; expected a list");
-  CHECK_CONTAINS(load("schedules: [{name: s, job: j, cron: '* * * * *', enabled: yes please}]\njobs: [{name: j}]\n", NULL),
-                 "schedules[0].enabled: not a boolean");
-  CHECK_CONTAINS(load("", "assets: [{key: a, kind: cmd}]\n"), "assets[0].kind: invalid value; expected one of command, ingest, found 'cmd'");
-  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {path: x}}]\n"), "assets[0].source.type: missing required key");
-  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv}, command: [x]}]\n"), "assets[0].command: not allowed for kind ingest");
-  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv}, mode: merge}]\n"), "assets[0].unique_key: missing required key for mode merge");
-  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", retry: {jitter: 2}}]\n"), "assets[0].retry.jitter: too large; expected a number from 0 to 1, found '2'");
-  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", resources: [chh]}]\n"), "assets[0].resources[0]: no resource 'chh'");
-  CHECK_CONTAINS(load("resources: {ch: {type: x}}\n", "assets: [{key: a, " CMD ", resources: [chh]}]\n"), "(did you mean 'ch'?)");
-  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {1A: x}}]\n"), "assets[0].env.1A: invalid environment variable name");
-  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {A: {secrt: a.b}}}]\n"), "assets[0].env.A.secrt: unknown key; expected secret");
-  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {A: [x]}}]\n"), "assets[0].env.A: wrong type; expected a string or {secret: group.key}, found a list");
+  CHECK_CONTAINS(
+      load("schedules: [{name: s, job: j, cron: '* * * * *', enabled: yes please}]\njobs: [{name: j}]\n", NULL),
+      "schedules[0].enabled: not a boolean");
+  CHECK_CONTAINS(load("", "assets: [{key: a, kind: cmd}]\n"),
+                 "assets[0].kind: invalid value; expected one of command, ingest, found 'cmd'");
+  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {path: x}}]\n"),
+                 "assets[0].source.type: missing required key");
+  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv}, command: [x]}]\n"),
+                 "assets[0].command: not allowed for kind ingest");
+  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv}, mode: merge}]\n"),
+                 "assets[0].unique_key: missing required key for mode merge");
+  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", retry: {jitter: 2}}]\n"),
+                 "assets[0].retry.jitter: too large; expected a number from 0 to 1, found '2'");
+  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", resources: [chh]}]\n"),
+                 "assets[0].resources[0]: no resource 'chh'");
+  CHECK_CONTAINS(load("resources: {ch: {type: x}}\n", "assets: [{key: a, " CMD ", resources: [chh]}]\n"),
+                 "(did you mean 'ch'?)");
+  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {1A: x}}]\n"),
+                 "assets[0].env.1A: invalid environment variable name");
+  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {A: {secrt: a.b}}}]\n"),
+                 "assets[0].env.A.secrt: unknown key; expected secret");
+  CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {A: [x]}}]\n"),
+                 "assets[0].env.A: wrong type; expected a string or {secret: group.key}, found a list");
   CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", env: {A: {secret: .b}}}]\n"), "invalid secret reference");
   CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", command: []}]\n"), "duplicate key 'command'");
   CHECK_CONTAINS(load("", "assets: [{key: a, kind: command, command: []}]\n"), "assets[0].command: empty list");
@@ -138,8 +155,10 @@ int main(void) {
   CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", timeout: .nan}]\n"), "assets[0].timeout: not a number");
   CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", timeout: 1e999}]\n"), "assets[0].timeout: not a number");
   CHECK_CONTAINS(load("", "assets:\n  - key: a\n    " CMD "\n"), "assets/a.yaml:3:");
-  CHECK_CONTAINS(load("", "assets: x\n"), "assets/a.yaml:1:9: assets: wrong type; expected a list of mappings, found 'x'");
-  CHECK_CONTAINS(load("", "[1]\n"), "assets/a.yaml:1:1: (top level): wrong type; expected a mapping with assets: [...]");
+  CHECK_CONTAINS(load("", "assets: x\n"),
+                 "assets/a.yaml:1:9: assets: wrong type; expected a list of mappings, found 'x'");
+  CHECK_CONTAINS(load("", "[1]\n"),
+                 "assets/a.yaml:1:1: (top level): wrong type; expected a mapping with assets: [...]");
   CHECK_CONTAINS(load("", "asets: []\n"), "(did you mean 'assets'?)");
   CHECK_CONTAINS(load("", "assets: [{key: 'a:b', " CMD "}]\n"), "invalid character ':'");
   TEST_MAIN_END();

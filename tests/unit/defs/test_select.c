@@ -45,7 +45,8 @@ int main(void) {
   /* graph */
   CHECK(p->nassets == 6);
   const char *topo[6];
-  for (size_t i = 0; i < 6; i++) topo[i] = p->assets[p->topo[i]]->key;
+  for (size_t i = 0; i < 6; i++)
+    topo[i] = p->assets[p->topo[i]]->key;
   CHECK_STR(topo[0], "a"); /* the earliest-defined ready asset goes first */
   CHECK_STR(topo[1], "b");
   CHECK_STR(topo[2], "c");

@@ -1,6 +1,6 @@
 /* test_dotenv.c — .env parsing: every rule contributors rely on, and malformed lines with their number. */
-#include "test.h"
 #include "floe/secrets.h"
+#include "test.h"
 
 typedef struct kv {
   char names[32][64];
@@ -47,31 +47,30 @@ static void bad(const char *text, const char *want, const char *secret) {
 int main(void) {
   kv k;
   floe_err err = {0};
-  const char *text =
-      "# a comment\n"
-      "\n"
-      "   \n"
-      "DAGSTER__CLICKHOUSE__HOST=ch.example.com\n"
-      "export DAGSTER__CLICKHOUSE__USER=alice\n"
-      "DAGSTER__CLICKHOUSE__PASSWORD='p@ss#word \"x\" \\n'\n"
-      "DQ=\"line1\\nline2\\t\\\"q\\\" \\\\ \\$HOME\"\n"
-      "URL=postgres://u:p@h:5432/db?sslmode=require&x=1\n"
-      "EQ=a=b=c\n"
-      "SPACED = value with spaces   \n"
-      "INLINE=value # a comment\n"
-      "HASH=abc#def\n"
-      "EMPTY=\n"
-      "EMPTYQ=\"\"\n"
-      "  export  INDENTED=yes\n"
-      "CRLF=win\r\n"
-      "MULTI=\"first\n"
-      "second\"\n"
-      "AFTER=1\n"
-      "QCOMMENT='v' # trailing\n"
-      "DUP=1\n"
-      "DUP=2\n"
-      "UNKNOWN_ESC=\"a\\qb\"\n"
-      "LAST=no-newline";
+  const char *text = "# a comment\n"
+                     "\n"
+                     "   \n"
+                     "DAGSTER__CLICKHOUSE__HOST=ch.example.com\n"
+                     "export DAGSTER__CLICKHOUSE__USER=alice\n"
+                     "DAGSTER__CLICKHOUSE__PASSWORD='p@ss#word \"x\" \\n'\n"
+                     "DQ=\"line1\\nline2\\t\\\"q\\\" \\\\ \\$HOME\"\n"
+                     "URL=postgres://u:p@h:5432/db?sslmode=require&x=1\n"
+                     "EQ=a=b=c\n"
+                     "SPACED = value with spaces   \n"
+                     "INLINE=value # a comment\n"
+                     "HASH=abc#def\n"
+                     "EMPTY=\n"
+                     "EMPTYQ=\"\"\n"
+                     "  export  INDENTED=yes\n"
+                     "CRLF=win\r\n"
+                     "MULTI=\"first\n"
+                     "second\"\n"
+                     "AFTER=1\n"
+                     "QCOMMENT='v' # trailing\n"
+                     "DUP=1\n"
+                     "DUP=2\n"
+                     "UNKNOWN_ESC=\"a\\qb\"\n"
+                     "LAST=no-newline";
   CHECK(parse(text, &k, &err) == 0);
   if (err.code) fprintf(stderr, "%s\n", err.msg);
   CHECK_STR(get(&k, "DAGSTER__CLICKHOUSE__HOST"), "ch.example.com");

@@ -1,10 +1,10 @@
 /* test_keystore.c — the encrypted keystore: round trip, mode 0600, wrong key, tampered and truncated
  * files, passphrases (Argon2id), key parsing, and concurrent writers losing nothing. */
+#include "floe/secrets.h"
+#include "test.h"
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "test.h"
-#include "floe/secrets.h"
 
 static const char *K1 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 static const char *K2 = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

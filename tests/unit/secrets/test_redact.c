@@ -1,7 +1,7 @@
 /* test_redact.c — redaction: longest match, JSON-escaped and multi-line values, and the streaming
  * redactor catching a secret split across writes at every possible boundary. */
-#include "test.h"
 #include "floe/secrets.h"
+#include "test.h"
 
 static char *redact(floe_secrets *s, const char *in) {
   floe_buf b;
@@ -77,7 +77,8 @@ int main(void) {
   floe_buf out;
   floe_buf_init(&out, 0);
   const char *t2 = "log: tok_123456\nlog: done\n";
-  for (size_t i = 0; t2[i]; i++) CHECK(floe_redactor_write(&rd, t2 + i, 1, &out) == 0);
+  for (size_t i = 0; t2[i]; i++)
+    CHECK(floe_redactor_write(&rd, t2 + i, 1, &out) == 0);
   CHECK(floe_redactor_flush(&rd, &out) == 0);
   CHECK_STR(floe_buf_str(&out), "log: ********\nlog: done\n");
   floe_buf_free(&out);

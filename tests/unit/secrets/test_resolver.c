@@ -1,9 +1,9 @@
 /* test_resolver.c — the resolver chain: naming, source order, .env vs environment precedence,
  * keystore, errors that name every source tried, value resolution and project references. */
-#include <unistd.h>
-#include "test.h"
 #include "floe/resources.h"
 #include "floe/secrets.h"
+#include "test.h"
+#include <unistd.h>
 
 static char dir[256];
 
@@ -19,8 +19,12 @@ static floe_secrets *open_with(const char *const *sources, size_t n, bool overri
   char envp[512], ksp[512];
   snprintf(envp, sizeof envp, "%s/.env", dir);
   snprintf(ksp, sizeof ksp, "%s/keystore", dir);
-  floe_secrets_opts o = {.prefix = "dagster", .env_file = envp, .override_env = override_env, .sources = sources,
-                         .nsources = n, .keystore_path = ksp};
+  floe_secrets_opts o = {.prefix = "dagster",
+                         .env_file = envp,
+                         .override_env = override_env,
+                         .sources = sources,
+                         .nsources = n,
+                         .keystore_path = ksp};
   floe_secrets *s = NULL;
   floe_err err = {0};
   int rc = floe_secrets_open_opts(&o, &s, &err);
@@ -201,7 +205,8 @@ int main(void) {
   floe_vec ev = {0};
   CHECK(floe_resource_env(s, &p, &a, &ev, &err) == FLOE_ESECRET);
   CHECK_CONTAINS(err.msg, "OSO__CLICKHOUSE__PASSWORD");
-  for (size_t i = 0; i < ev.len; i++) floe_free(ev.items[i]);
+  for (size_t i = 0; i < ev.len; i++)
+    floe_free(ev.items[i]);
   floe_vec_free(&ev);
   setenv("OSO__CLICKHOUSE__PASSWORD", "chpw", 1);
   CHECK(floe_resource_env(s, &p, &a, &ev, &err) == 0);

@@ -1,0 +1,101 @@
+/* lake.h — the lake: Apache Iceberg v2 tables (Parquet data files, Avro manifests, metadata JSON)
+ * published through a JDBC/SQL-schema catalog in the instance database.
+ *
+ * Writes are copy-on-write and atomic: data, manifests, manifest list and metadata file are written
+ * first; a compare-and-swap of metadata_location in the catalog publishes them. A writer that loses the
+ * race reloads the table and re-applies its change (its data files are reused). Tables holding delete
+ * files (merge-on-read, written by other engines) are refused, never read wrong.
+ *
+ * Table names are "namespace.table" (the namespace may itself contain dots: the last dot separates). */
+#ifndef FLOE_LAKE_H
+#define FLOE_LAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "floe/defs.h"
+#include "floe/engine.h"
+#include "floe/err.h"
+
+typedef struct floe_lake floe_lake;
+
+/* Opens the lake: warehouse directory (created when missing), the SQLite instance database holding the
+ * catalog tables (created IF NOT EXISTS; WAL, busy_timeout), and the catalog name. Caller closes. */
+int floe_lake_open(const char *warehouse, const char *db_path, const char *catalog, floe_lake **out,
+                   floe_err *err) FLOE_WUR;
+/* Same with the project's warehouse, db_path and name. */
+int floe_lake_open_project(const floe_project *p, floe_lake **out, floe_err *err) FLOE_WUR;
+void floe_lake_close(floe_lake *l);
+const char *floe_lake_warehouse(const floe_lake *l);
+
+typedef enum { FLOE_LAKE_APPEND, FLOE_LAKE_OVERWRITE } floe_lake_mode;
+
+typedef struct floe_lake_write_opts {
+  floe_lake_mode mode;
+  /* Replace-where: rows of the current snapshot matching this SQL predicate (over the table's columns)
+   * are removed in the same snapshot that adds the new rows (e.g. a time range being reloaded).
+   * NULL = none. Ignored for OVERWRITE (everything is replaced). */
+  const char *replace_where;
+  /* Partition spec used when the write creates the table: comma-separated "col", "day(col)",
+   * "month(col)", "year(col)", "identity(col)". NULL = unpartitioned. */
+  const char *partition_by;
+  /* When true the source columns must match the table (no schema evolution). */
+  bool no_evolve;
+} floe_lake_write_opts;
+
+typedef struct floe_lake_commit_info {
+  int64_t snapshot_id;   /* the snapshot committed (0 when nothing changed) */
+  int64_t added_rows, deleted_rows, total_rows;
+  int64_t added_files, deleted_files;
+  int attempts;          /* 1 + number of optimistic-commit conflicts retried */
+  bool created;          /* the write created the table */
+} floe_lake_commit_info;
+
+/* Writes the rows of a DuckDB SELECT (e.g. "SELECT * FROM read_csv('x.csv')") into table, creating it
+ * (schema inferred from the query) when it does not exist. New source columns are added to the schema;
+ * int->long and float->double widen the table. A query error (e.g. a bad CSV row) is FLOE_EINPUT with
+ * DuckDB's message. info may be NULL. */
+int floe_lake_write(floe_lake *l, const char *table, const char *select_sql, const floe_lake_write_opts *o,
+                    floe_lake_commit_info *info, floe_err *err) FLOE_WUR;
+
+/* Deletes the rows matching an SQL predicate: only the data files holding such rows are rewritten. */
+int floe_lake_delete(floe_lake *l, const char *table, const char *predicate, floe_lake_commit_info *info,
+                     floe_err *err) FLOE_WUR;
+
+/* Metadata operations. */
+int floe_lake_rollback(floe_lake *l, const char *table, int64_t snapshot_id, floe_err *err) FLOE_WUR;
+/* Creates or moves a tag (or with branch=true a branch) to snapshot_id (0 = the current snapshot). */
+int floe_lake_tag(floe_lake *l, const char *table, const char *name, int64_t snapshot_id, bool branch,
+                  floe_err *err) FLOE_WUR;
+
+/* Expires snapshots older than older_than_ms (epoch ms; 0 = now) keeping at least retain_last and every
+ * snapshot a ref points to, then deletes the files only expired snapshots used. *expired and
+ * *files_deleted may be NULL. */
+int floe_lake_expire(floe_lake *l, const char *table, int64_t older_than_ms, int retain_last, int *expired,
+                     int *files_deleted, floe_err *err) FLOE_WUR;
+
+/* Files under the tables' locations that no metadata file of the table references (failed or killed
+ * writes) and are older than min_age_s seconds. With remove they are deleted. *paths gets floe_malloc'd
+ * strings (caller frees each and the vec). */
+int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths, floe_err *err) FLOE_WUR;
+
+/* Lists catalog tables as floe_malloc'd "ns.table" strings, sorted. */
+int floe_lake_tables(floe_lake *l, floe_vec *names, floe_err *err) FLOE_WUR;
+
+/* The table's current metadata JSON text (floe_malloc'd) and its location. */
+int floe_lake_metadata(floe_lake *l, const char *table, char **json_text, char **metadata_location,
+                       floe_err *err) FLOE_WUR;
+
+/* Live data files of a snapshot (0 = current) as a JSON array text of
+ * {"file_path","record_count","file_size_in_bytes","partition",...} (floe_malloc'd). */
+int floe_lake_files(floe_lake *l, const char *table, int64_t snapshot_id, char **json_text, floe_err *err) FLOE_WUR;
+
+/* Opens a read-only query engine: one view per catalog table (namespace.table) over the data files of
+ * its current snapshot, or of the snapshot as of `as_of` — a snapshot id (applies to the table holding
+ * it), a tag/branch name, or a time (ISO-8601 or epoch ms: the snapshot current then). File access is
+ * then limited to the warehouse and the configuration locked. Caller closes the engine. */
+int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) FLOE_WUR;
+
+/* The write engine the lake uses (opened on first use; owned by the lake). */
+int floe_lake_engine(floe_lake *l, floe_engine **out, floe_err *err) FLOE_WUR;
+
+#endif

@@ -1,0 +1,110 @@
+/* lake_int.h — private parts of the lake: Avro codec, catalog, table metadata, snapshots. */
+#ifndef FLOE_LAKE_INT_H
+#define FLOE_LAKE_INT_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include "floe/engine.h"
+#include "floe/lake.h"
+#include "floe/util.h"
+
+struct floe_lake {
+  char *warehouse, *db_path, *catalog;
+  sqlite3 *db;
+  floe_engine *eng;        /* write engine, opened lazily */
+  floe_vec attempt_files;  /* char*: files written by the current commit attempt (removed on conflict) */
+  /* The last metadata file read or written, parsed. Metadata files never change once written, so a
+   * location match is a valid cache hit; successive writes in one process skip re-parsing. */
+  char *cache_loc;
+  json_t *cache_meta;
+};
+/* Remembers meta (a reference is taken) as the parsed content of loc. */
+void lake_cache_put(floe_lake *l, const char *loc, json_t *meta);
+
+/* ---- avro.c */
+/* Writes an Avro container (codec null) with header keys meta = {k, v, k, v, ..., NULL}. */
+int lake_avro_write(const char *path, const json_t *schema, const char *const *meta, const json_t *records,
+                    int64_t *size_out, floe_err *err) FLOE_WUR;
+/* Reads an Avro container: *records is a JSON array (see avro.c for the value mapping). */
+int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, json_t **records, floe_err *err) FLOE_WUR;
+int lake_unhex(const char *hex, unsigned char *out);
+char *lake_hex(const unsigned char *p, size_t n);
+
+/* ---- catalog.c */
+int lake_catalog_init(floe_lake *l, floe_err *err) FLOE_WUR;
+/* *loc is floe_malloc'd; FLOE_ENOTFOUND when the table is not in the catalog. */
+int lake_catalog_get(floe_lake *l, const char *ns, const char *name, char **loc, floe_err *err) FLOE_WUR;
+/* old NULL = create (FLOE_ECONFLICT when it exists); else CAS (FLOE_ECONFLICT when it moved). */
+int lake_catalog_swap(floe_lake *l, const char *ns, const char *name, const char *old, const char *new_loc,
+                      floe_err *err) FLOE_WUR;
+/* JSON array of [ns, name, metadata_location]. */
+int lake_catalog_list(floe_lake *l, json_t **out, floe_err *err) FLOE_WUR;
+
+/* ---- table.c */
+typedef struct lake_table {
+  char *ns, *name;
+  char *loc;    /* current metadata location; NULL when the table does not exist yet */
+  json_t *meta; /* parsed metadata; NULL when the table does not exist yet */
+} lake_table;
+
+/* Splits "ns.table" (last dot). */
+int lake_split_name(const char *table, char **ns, char **name, floe_err *err) FLOE_WUR;
+/* Loads a table; missing tables give FLOE_ENOTFOUND unless allow_missing (then t->meta is NULL). */
+int lake_table_load(floe_lake *l, const char *table, bool allow_missing, lake_table *t, floe_err *err) FLOE_WUR;
+void lake_table_free(lake_table *t);
+/* Strips a file: scheme from an Iceberg location. */
+const char *lake_local_path(const char *loc);
+char *lake_table_location(floe_lake *l, const char *ns, const char *name);
+
+json_t *lake_current_schema(const json_t *meta);
+json_t *lake_snapshot(const json_t *meta, int64_t id);
+int64_t lake_current_snapshot_id(const json_t *meta); /* 0 when none */
+json_t *lake_spec(const json_t *meta, int spec_id);
+
+/* Reads the manifest list of a snapshot: *mlist is an array of manifest_file records. Refuses delete
+ * manifests. */
+int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) FLOE_WUR;
+/* Reads a manifest: an array of manifest_entry records with inherited snapshot/sequence numbers filled
+ * in from the manifest list entry mf. Refuses delete files. */
+int lake_read_manifest(const json_t *mf, json_t **entries, floe_err *err) FLOE_WUR;
+/* Live data files (data_file records, each with "_seq" etc.) of a snapshot: array of manifest entries
+ * (status != 2). */
+int lake_snapshot_entries(const json_t *meta, int64_t snap_id, json_t **entries, floe_err *err) FLOE_WUR;
+
+/* A change to commit as a new snapshot on main. */
+typedef struct lake_change {
+  const char *operation; /* append | overwrite | delete */
+  json_t *added;         /* array of data_file records (borrowed) */
+  json_t *removed;       /* object: file_path -> true, files to drop from the parent (borrowed; NULL = none) */
+  bool remove_all;
+  json_t *new_schema;    /* schema to add and make current (borrowed; NULL = keep) */
+  int64_t snapshot_id;   /* out */
+  int64_t added_rows, deleted_rows, total_rows, deleted_files; /* out */
+} lake_change;
+
+/* Builds the new metadata (returned in *out) for base + change: writes the manifests and the manifest
+ * list (recorded in l->attempt_files). base->meta must exist. */
+int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **out, floe_err *err) FLOE_WUR;
+
+/* The optimistic commit loop: loads the table, asks mutate for the new metadata, writes it and swaps
+ * the catalog pointer; on a lost race deletes the attempt's files and retries. */
+typedef int (*lake_mutate_fn)(floe_lake *l, lake_table *base, json_t **new_meta, void *ctx, floe_err *err);
+int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_fn mutate, void *ctx,
+                int *attempts, floe_err *err) FLOE_WUR;
+
+/* New table metadata (no snapshot) for a schema and a partition spec (array of partition fields). */
+json_t *lake_new_metadata(const char *location, json_t *schema, json_t *spec_fields);
+
+/* Iceberg <-> DuckDB types. */
+const char *lake_duck_type(const char *iceberg_type, char *buf, size_t n);
+const char *lake_iceberg_type(const char *duck_type, char *buf, size_t n); /* NULL = store as string */
+json_t *lake_avro_type_for(const char *iceberg_type);
+
+/* Files this attempt wrote. */
+void lake_attempt_track(floe_lake *l, const char *path);
+void lake_attempt_reset(floe_lake *l, bool remove_files);
+
+/* SQL over the given data files, projected to schema by field id. Appended to b. */
+int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries);
+
+#endif

@@ -1,0 +1,133 @@
+/* query.c — the read-only query engine: one DuckDB view per catalog table over the data files of the
+ * chosen snapshot, then file access limited to the warehouse and the configuration locked. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lake_int.h"
+
+/* Which snapshot of t to show for as_of (NULL = current). 0 = the table is empty at that point. */
+static int64_t pick_snapshot(const json_t *meta, const char *as_of) {
+  int64_t cur = lake_current_snapshot_id(meta);
+  if (!as_of) return cur;
+  json_t *ref = json_object_get(json_object_get(meta, "refs"), as_of);
+  if (ref) return (int64_t)json_integer_value(json_object_get(ref, "snapshot-id"));
+  bool digits = *as_of != 0;
+  for (const char *p = as_of; *p; p++)
+    if (!isdigit((unsigned char)*p)) digits = false;
+  if (digits) {
+    long long v = strtoll(as_of, NULL, 10);
+    if (lake_snapshot(meta, v)) return v;
+    if (strlen(as_of) != 13) return cur; /* a snapshot id of another table */
+  }
+  int64_t ts_ms;
+  if (digits) {
+    ts_ms = strtoll(as_of, NULL, 10);
+  } else {
+    int64_t us;
+    if (floe_time_parse(as_of, &us)) return cur;
+    ts_ms = us / 1000;
+  }
+  /* The snapshot that was current at ts: the last snapshot-log entry at or before it. */
+  int64_t id = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(meta, "snapshot-log"), i, e) {
+    if (json_integer_value(json_object_get(e, "timestamp-ms")) <= ts_ms)
+      id = json_integer_value(json_object_get(e, "snapshot-id"));
+  }
+  return id;
+}
+
+static bool as_of_is_time(const char *as_of) {
+  if (!as_of) return false;
+  bool digits = true;
+  for (const char *p = as_of; *p; p++)
+    if (!isdigit((unsigned char)*p)) digits = false;
+  if (digits) return strlen(as_of) == 13;
+  int64_t us;
+  return floe_time_parse(as_of, &us) == 0;
+}
+
+int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) {
+  *out = NULL;
+  floe_engine *e;
+  int rc = floe_engine_open(&e, 0, err);
+  if (rc) return rc;
+  json_t *list = NULL;
+  if ((rc = lake_catalog_list(l, &list, err))) goto fail;
+  bool matched = as_of == NULL || as_of_is_time(as_of);
+  size_t i;
+  json_t *row;
+  json_array_foreach(list, i, row) {
+    const char *ns = json_string_value(json_array_get(row, 0)), *name = json_string_value(json_array_get(row, 1));
+    char *full = NULL;
+    if (asprintf(&full, "%s.%s", ns, name) < 0) break;
+    lake_table t;
+    rc = lake_table_load(l, full, false, &t, err);
+    free(full);
+    if (rc) goto fail;
+    int64_t snap = pick_snapshot(t.meta, as_of);
+    if (as_of && snap != lake_current_snapshot_id(t.meta)) matched = true;
+    if (as_of && json_object_get(json_object_get(t.meta, "refs"), as_of)) matched = true;
+    json_t *entries = NULL;
+    rc = lake_snapshot_entries(t.meta, snap, &entries, err);
+    if (rc) {
+      floe_err_prefix(err, "table %s.%s: ", ns, name);
+      lake_table_free(&t);
+      goto fail;
+    }
+    /* Columns as of the snapshot's schema when it names one. */
+    json_t *schema = lake_current_schema(t.meta);
+    json_t *sn = snap ? lake_snapshot(t.meta, snap) : NULL;
+    if (sn && json_object_get(sn, "schema-id")) {
+      size_t k;
+      json_t *s;
+      json_array_foreach(json_object_get(t.meta, "schemas"), k, s) {
+        if (json_integer_value(json_object_get(s, "schema-id")) ==
+            json_integer_value(json_object_get(sn, "schema-id")))
+          schema = s;
+      }
+    }
+    floe_buf q;
+    floe_buf_init(&q, 0);
+    floe_buf_puts(&q, "CREATE SCHEMA IF NOT EXISTS ");
+    floe_buf_sql_ident(&q, ns);
+    floe_buf_puts(&q, "; CREATE OR REPLACE VIEW ");
+    floe_buf_sql_ident(&q, ns);
+    floe_buf_putc(&q, '.');
+    floe_buf_sql_ident(&q, name);
+    floe_buf_puts(&q, " AS ");
+    lake_scan_sql(&q, schema, entries);
+    rc = floe_engine_exec(e, floe_buf_str(&q), err);
+    floe_buf_free(&q);
+    json_decref(entries);
+    lake_table_free(&t);
+    if (rc) goto fail;
+  }
+  if (as_of && !matched) {
+    rc = floe_err_set(err, FLOE_ENOTFOUND, "--as-of %s: no table has such a snapshot, tag or branch", as_of);
+    goto fail;
+  }
+  /* Lock down: only the warehouse is readable, nothing else on the file system, settings frozen. */
+  {
+    floe_buf q;
+    floe_buf_init(&q, 0);
+    floe_buf_puts(&q, "SET allowed_directories=[");
+    char *wh = NULL;
+    if (asprintf(&wh, "%s/", l->warehouse) < 0) wh = NULL;
+    floe_buf_sql_str(&q, wh ? wh : l->warehouse);
+    free(wh);
+    floe_buf_puts(&q, "]; SET enable_external_access=false; SET lock_configuration=true;");
+    rc = floe_engine_exec(e, floe_buf_str(&q), err);
+    floe_buf_free(&q);
+    if (rc) goto fail;
+  }
+  json_decref(list);
+  *out = e;
+  return 0;
+fail:
+  json_decref(list);
+  floe_engine_close(e);
+  return rc;
+}

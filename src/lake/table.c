@@ -1,0 +1,754 @@
+/* table.c — Iceberg table metadata: loading, scan planning (manifest list -> manifests -> data files),
+ * building snapshots (fast append: untouched manifests are carried over as they are) and the optimistic
+ * commit loop against the catalog. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "lake_int.h"
+
+int lake_split_name(const char *table, char **ns, char **name, floe_err *err) {
+  const char *dot = strrchr(table, '.');
+  if (!dot || dot == table || !dot[1])
+    return floe_err_set(err, FLOE_EINPUT, "table name '%s' must be namespace.table (e.g. oso.events)", table);
+  for (const char *p = table; *p; p++) {
+    if (*p == '/' || *p == '\\' || (unsigned char)*p < 32)
+      return floe_err_set(err, FLOE_EINPUT, "table name '%s' contains a character not allowed in a name", table);
+  }
+  if (strstr(table, ".."))
+    return floe_err_set(err, FLOE_EINPUT, "table name '%s' has an empty part", table);
+  *ns = floe_strndup(table, (size_t)(dot - table));
+  *name = floe_strdup(dot + 1);
+  return 0;
+}
+
+const char *lake_local_path(const char *loc) {
+  if (!strncmp(loc, "file://", 7)) return loc + 7;
+  if (!strncmp(loc, "file:", 5)) return loc + 5;
+  return loc;
+}
+
+char *lake_table_location(floe_lake *l, const char *ns, const char *name) {
+  char *p = NULL;
+  if (asprintf(&p, "%s/%s/%s", l->warehouse, ns, name) < 0) return NULL;
+  char *r = floe_strdup(p);
+  free(p);
+  return r;
+}
+
+void lake_cache_put(floe_lake *l, const char *loc, json_t *meta) {
+  floe_free(l->cache_loc);
+  json_decref(l->cache_meta);
+  l->cache_loc = floe_strdup(loc);
+  l->cache_meta = json_incref(meta);
+}
+
+void lake_table_free(lake_table *t) {
+  floe_free(t->ns);
+  floe_free(t->name);
+  floe_free(t->loc);
+  json_decref(t->meta);
+  memset(t, 0, sizeof *t);
+}
+
+int lake_table_load(floe_lake *l, const char *table, bool allow_missing, lake_table *t, floe_err *err) {
+  memset(t, 0, sizeof *t);
+  int rc = lake_split_name(table, &t->ns, &t->name, err);
+  if (rc) return rc;
+  rc = lake_catalog_get(l, t->ns, t->name, &t->loc, err);
+  if (rc == FLOE_ENOTFOUND && allow_missing) {
+    floe_err_clear(err);
+    return 0;
+  }
+  if (rc) goto fail;
+  if (l->cache_loc && !strcmp(l->cache_loc, t->loc)) {
+    t->meta = json_incref(l->cache_meta);
+  } else {
+    char *text = NULL;
+    size_t len = 0;
+    json_error_t je;
+    rc = floe_file_read(lake_local_path(t->loc), &text, &len, err);
+    if (rc) {
+      floe_err_prefix(err, "table %s: cannot read its metadata: ", table);
+      goto fail;
+    }
+    t->meta = json_loadb(text, len, 0, &je);
+    floe_free(text);
+    if (!t->meta) {
+      rc = floe_err_set(err, FLOE_EFORMAT, "table %s: cannot parse metadata %s: %s (line %d)", table, t->loc, je.text,
+                        je.line);
+      goto fail;
+    }
+    lake_cache_put(l, t->loc, t->meta);
+  }
+  json_t *fv = json_object_get(t->meta, "format-version");
+  if (json_integer_value(fv) > 2) {
+    rc = floe_err_set(err, FLOE_EUNSUPPORTED, "table %s: Iceberg format-version %lld is not supported (1 and 2 are)",
+                      table, (long long)json_integer_value(fv));
+    goto fail;
+  }
+  return 0;
+fail:
+  lake_table_free(t);
+  return rc;
+}
+
+json_t *lake_current_schema(const json_t *meta) {
+  json_int_t id = json_integer_value(json_object_get(meta, "current-schema-id"));
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(meta, "schemas"), i, s) {
+    if (json_integer_value(json_object_get(s, "schema-id")) == id) return s;
+  }
+  return json_object_get(meta, "schema"); /* v1 */
+}
+
+json_t *lake_spec(const json_t *meta, int spec_id) {
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(meta, "partition-specs"), i, s) {
+    if (json_integer_value(json_object_get(s, "spec-id")) == spec_id) return s;
+  }
+  return NULL;
+}
+
+int64_t lake_current_snapshot_id(const json_t *meta) {
+  json_t *v = json_object_get(meta, "current-snapshot-id");
+  int64_t id = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+  return id == -1 ? 0 : id;
+}
+
+json_t *lake_snapshot(const json_t *meta, int64_t id) {
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(meta, "snapshots"), i, s) {
+    if (json_integer_value(json_object_get(s, "snapshot-id")) == id) return s;
+  }
+  return NULL;
+}
+
+int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) {
+  const char *ml = json_string_value(json_object_get(snap, "manifest-list"));
+  if (!ml)
+    return floe_err_set(err, FLOE_EUNSUPPORTED, "snapshot %lld has no manifest-list (v1 inline manifests are not supported)",
+                        (long long)json_integer_value(json_object_get(snap, "snapshot-id")));
+  int rc = lake_avro_read(lake_local_path(ml), NULL, NULL, mlist, err);
+  if (rc) return rc;
+  size_t i;
+  json_t *mf;
+  json_array_foreach(*mlist, i, mf) {
+    if (json_integer_value(json_object_get(mf, "content")) != 0) {
+      json_decref(*mlist);
+      *mlist = NULL;
+      return floe_err_set(err, FLOE_EUNSUPPORTED,
+                          "the table has delete files (merge-on-read deletes in %s, written by another engine); "
+                          "floe reads only copy-on-write tables: compact the table with that engine first",
+                          json_string_value(json_object_get(mf, "manifest_path")));
+    }
+  }
+  return 0;
+}
+
+int lake_read_manifest(const json_t *mf, json_t **entries, floe_err *err) {
+  const char *path = json_string_value(json_object_get(mf, "manifest_path"));
+  int rc = lake_avro_read(lake_local_path(path), NULL, NULL, entries, err);
+  if (rc) return rc;
+  json_t *mseq = json_object_get(mf, "sequence_number");
+  json_t *msnap = json_object_get(mf, "added_snapshot_id");
+  size_t i;
+  json_t *e;
+  json_array_foreach(*entries, i, e) {
+    json_t *df = json_object_get(e, "data_file");
+    if (json_integer_value(json_object_get(df, "content")) != 0) {
+      json_decref(*entries);
+      *entries = NULL;
+      return floe_err_set(err, FLOE_EUNSUPPORTED,
+                          "the table has delete files (%s, written by another engine); floe reads only "
+                          "copy-on-write tables: compact the table with that engine first",
+                          json_string_value(json_object_get(df, "file_path")));
+    }
+    /* Inheritance: ADDED entries take the manifest's snapshot id and sequence number. */
+    if (json_is_null(json_object_get(e, "snapshot_id")) || !json_object_get(e, "snapshot_id"))
+      json_object_set(e, "snapshot_id", msnap ? msnap : json_null());
+    if (json_is_null(json_object_get(e, "sequence_number")) || !json_object_get(e, "sequence_number"))
+      json_object_set(e, "sequence_number", mseq ? mseq : json_integer(0));
+    if (json_is_null(json_object_get(e, "file_sequence_number")) || !json_object_get(e, "file_sequence_number"))
+      json_object_set(e, "file_sequence_number", json_object_get(e, "sequence_number"));
+  }
+  return 0;
+}
+
+int lake_snapshot_entries(const json_t *meta, int64_t snap_id, json_t **out, floe_err *err) {
+  *out = json_array();
+  if (!snap_id) return 0;
+  json_t *snap = lake_snapshot(meta, snap_id);
+  if (!snap) return floe_err_set(err, FLOE_ENOTFOUND, "no snapshot %lld", (long long)snap_id);
+  json_t *ml;
+  int rc = lake_read_manifest_list(snap, &ml, err);
+  if (rc) return rc;
+  size_t i, j;
+  json_t *mf, *e;
+  json_array_foreach(ml, i, mf) {
+    json_t *entries;
+    if ((rc = lake_read_manifest(mf, &entries, err))) break;
+    json_array_foreach(entries, j, e) {
+      if (json_integer_value(json_object_get(e, "status")) == 2) continue;
+      json_object_set_new(e, "_spec_id", json_integer(json_integer_value(json_object_get(mf, "partition_spec_id"))));
+      json_array_append(*out, e);
+    }
+    json_decref(entries);
+  }
+  json_decref(ml);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ types */
+
+const char *lake_duck_type(const char *t, char *buf, size_t n) {
+  if (!strcmp(t, "boolean")) return "BOOLEAN";
+  if (!strcmp(t, "int")) return "INTEGER";
+  if (!strcmp(t, "long")) return "BIGINT";
+  if (!strcmp(t, "float")) return "FLOAT";
+  if (!strcmp(t, "double")) return "DOUBLE";
+  if (!strcmp(t, "date")) return "DATE";
+  if (!strcmp(t, "timestamp")) return "TIMESTAMP";
+  if (!strcmp(t, "timestamptz")) return "TIMESTAMPTZ";
+  if (!strcmp(t, "binary") || !strncmp(t, "fixed", 5)) return "BLOB";
+  if (!strcmp(t, "uuid")) return "UUID";
+  if (!strcmp(t, "time")) return "TIME";
+  int p, s;
+  if (sscanf(t, "decimal(%d, %d)", &p, &s) == 2 || sscanf(t, "decimal(%d,%d)", &p, &s) == 2) {
+    snprintf(buf, n, "DECIMAL(%d,%d)", p, s);
+    return buf;
+  }
+  return "VARCHAR";
+}
+
+const char *lake_iceberg_type(const char *d, char *buf, size_t n) {
+  if (!strcmp(d, "BOOLEAN")) return "boolean";
+  if (!strcmp(d, "TINYINT") || !strcmp(d, "SMALLINT") || !strcmp(d, "INTEGER") || !strcmp(d, "UTINYINT") ||
+      !strcmp(d, "USMALLINT"))
+    return "int";
+  if (!strcmp(d, "BIGINT") || !strcmp(d, "UINTEGER")) return "long";
+  if (!strcmp(d, "FLOAT")) return "float";
+  if (!strcmp(d, "DOUBLE")) return "double";
+  if (!strcmp(d, "DATE")) return "date";
+  if (!strcmp(d, "TIMESTAMP") || !strcmp(d, "TIMESTAMP_S") || !strcmp(d, "TIMESTAMP_MS") ||
+      !strcmp(d, "TIMESTAMP_NS"))
+    return "timestamp";
+  if (!strcmp(d, "TIMESTAMP WITH TIME ZONE") || !strcmp(d, "TIMESTAMPTZ")) return "timestamptz";
+  if (!strcmp(d, "BLOB")) return "binary";
+  if (!strcmp(d, "VARCHAR")) return "string";
+  int p, s;
+  if (sscanf(d, "DECIMAL(%d,%d)", &p, &s) == 2) {
+    if (p > 18) return "double";
+    snprintf(buf, n, "decimal(%d, %d)", p, s);
+    return buf;
+  }
+  if (!strcmp(d, "HUGEINT") || !strcmp(d, "UBIGINT") || !strcmp(d, "UHUGEINT")) return "decimal(38, 0)";
+  return NULL;
+}
+
+json_t *lake_avro_type_for(const char *t) {
+  if (!strcmp(t, "boolean") || !strcmp(t, "int") || !strcmp(t, "long") || !strcmp(t, "float") ||
+      !strcmp(t, "double") || !strcmp(t, "string"))
+    return json_string(t);
+  if (!strcmp(t, "date")) return json_pack("{ssss}", "type", "int", "logicalType", "date");
+  if (!strcmp(t, "timestamp"))
+    return json_pack("{sssssb}", "type", "long", "logicalType", "timestamp-micros", "adjust-to-utc", 0);
+  if (!strcmp(t, "timestamptz"))
+    return json_pack("{sssssb}", "type", "long", "logicalType", "timestamp-micros", "adjust-to-utc", 1);
+  return json_string("bytes");
+}
+
+/* ------------------------------------------------------------------ metadata */
+
+json_t *lake_new_metadata(const char *location, json_t *schema, json_t *spec_fields) {
+  char uuid[37];
+  floe_uuid4(uuid);
+  json_int_t last_col = 0, last_part = 999;
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(schema, "fields"), i, f) {
+    json_int_t id = json_integer_value(json_object_get(f, "id"));
+    if (id > last_col) last_col = id;
+  }
+  json_array_foreach(spec_fields, i, f) {
+    json_int_t id = json_integer_value(json_object_get(f, "field-id"));
+    if (id > last_part) last_part = id;
+  }
+  return json_pack("{si ss ss si sI sI si s[O] si s[{si sO}] sI si s[{si s[]}] s{ssss} s{} s[] s[] s[]}",
+                   "format-version", 2, "table-uuid", uuid, "location", location, "last-sequence-number", 0,
+                   "last-updated-ms", (json_int_t)(floe_now_us() / 1000), "last-column-id", last_col,
+                   "current-schema-id", 0, "schemas", schema, "default-spec-id", 0, "partition-specs", "spec-id", 0,
+                   "fields", spec_fields, "last-partition-id", last_part, "default-sort-order-id", 0, "sort-orders",
+                   "order-id", 0, "fields", "properties", "write.format.default", "parquet",
+                   "write.parquet.compression-codec", "zstd", "refs", "snapshots", "snapshot-log", "metadata-log");
+}
+
+void lake_attempt_track(floe_lake *l, const char *path) {
+  char *p = floe_strdup(path);
+  if (p && floe_vec_push(&l->attempt_files, p)) floe_free(p);
+}
+
+void lake_attempt_reset(floe_lake *l, bool remove_files) {
+  for (size_t i = 0; i < l->attempt_files.len; i++) {
+    if (remove_files) unlink(l->attempt_files.items[i]);
+    floe_free(l->attempt_files.items[i]);
+  }
+  l->attempt_files.len = 0;
+}
+
+static int64_t new_snapshot_id(void) {
+  int64_t id;
+  do id = (int64_t)(floe_random_u64() & 0x7fffffffffffffffULL);
+  while (id == 0);
+  return id;
+}
+
+static const char *partition_type(const json_t *meta, const json_t *pf) {
+  const char *tr = json_string_value(json_object_get(pf, "transform"));
+  if (!tr) return "string";
+  if (!strcmp(tr, "year") || !strcmp(tr, "month") || !strcmp(tr, "hour")) return "int";
+  if (!strcmp(tr, "day")) return "date";
+  json_int_t src = json_integer_value(json_object_get(pf, "source-id"));
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(lake_current_schema(meta), "fields"), i, f) {
+    if (json_integer_value(json_object_get(f, "id")) == src) {
+      const char *t = json_string_value(json_object_get(f, "type"));
+      if (t && !strcmp(tr, "identity")) return t;
+    }
+  }
+  return "string";
+}
+
+#define KV_MAP(name, fid, kid, vid, vtype)                                                                             \
+  json_pack("{ss s[s{ss s{ss ss s[{ss ss si} {ss ss si}]} ss}] sn si}", "name", name, "type", "null", "type",         \
+            "array", "items", "type", "record", "name", "k" #kid "_v" #vid, "fields", "name", "key", "type", "int",     \
+            "field-id", kid, "name", "value", "type", vtype, "field-id", vid, "logicalType", "map", "default",         \
+            "field-id", fid)
+
+static json_t *opt_field(const char *name, json_t *type, int id) {
+  return json_pack("{ss s[so] sn si}", "name", name, "type", "null", type, "default", "field-id", id);
+}
+
+/* The manifest_entry Avro schema for a partition spec. */
+static json_t *manifest_entry_schema(const json_t *meta, const json_t *spec) {
+  json_t *pfields = json_array();
+  size_t i;
+  json_t *pf;
+  json_array_foreach(json_object_get(spec, "fields"), i, pf) {
+    json_array_append_new(pfields, opt_field(json_string_value(json_object_get(pf, "name")),
+                                             lake_avro_type_for(partition_type(meta, pf)),
+                                             (int)json_integer_value(json_object_get(pf, "field-id"))));
+  }
+  json_t *df_fields = json_array();
+  json_array_append_new(df_fields, json_pack("{ss ss si}", "name", "content", "type", "int", "field-id", 134));
+  json_array_append_new(df_fields, json_pack("{ss ss si}", "name", "file_path", "type", "string", "field-id", 100));
+  json_array_append_new(df_fields, json_pack("{ss ss si}", "name", "file_format", "type", "string", "field-id", 101));
+  json_array_append_new(df_fields, json_pack("{ss s{ss ss so} si}", "name", "partition", "type", "type", "record",
+                                             "name", "r102", "fields", pfields, "field-id", 102));
+  json_array_append_new(df_fields, json_pack("{ss ss si}", "name", "record_count", "type", "long", "field-id", 103));
+  json_array_append_new(df_fields,
+                        json_pack("{ss ss si}", "name", "file_size_in_bytes", "type", "long", "field-id", 104));
+  json_array_append_new(df_fields, KV_MAP("column_sizes", 108, 117, 118, "long"));
+  json_array_append_new(df_fields, KV_MAP("value_counts", 109, 119, 120, "long"));
+  json_array_append_new(df_fields, KV_MAP("null_value_counts", 110, 121, 122, "long"));
+  json_array_append_new(df_fields, KV_MAP("nan_value_counts", 137, 138, 139, "long"));
+  json_array_append_new(df_fields, KV_MAP("lower_bounds", 125, 126, 127, "bytes"));
+  json_array_append_new(df_fields, KV_MAP("upper_bounds", 128, 129, 130, "bytes"));
+  json_array_append_new(df_fields, opt_field("key_metadata", json_string("bytes"), 131));
+  json_array_append_new(df_fields, opt_field("split_offsets",
+                                             json_pack("{ss ss si}", "type", "array", "items", "long", "element-id", 133),
+                                             132));
+  json_array_append_new(df_fields, opt_field("equality_ids",
+                                             json_pack("{ss ss si}", "type", "array", "items", "int", "element-id", 136),
+                                             135));
+  json_array_append_new(df_fields, opt_field("sort_order_id", json_string("int"), 140));
+  json_t *fields = json_array();
+  json_array_append_new(fields, json_pack("{ss ss si}", "name", "status", "type", "int", "field-id", 0));
+  json_array_append_new(fields, opt_field("snapshot_id", json_string("long"), 1));
+  json_array_append_new(fields, opt_field("sequence_number", json_string("long"), 3));
+  json_array_append_new(fields, opt_field("file_sequence_number", json_string("long"), 4));
+  json_array_append_new(fields, json_pack("{ss s{ss ss so} si}", "name", "data_file", "type", "type", "record", "name",
+                                          "r2", "fields", df_fields, "field-id", 2));
+  return json_pack("{ss ss so}", "type", "record", "name", "manifest_entry", "fields", fields);
+}
+
+static json_t *manifest_file_schema(void) {
+  json_t *psum = json_pack(
+      "{ss ss s[{ss ss si} {ss s[ss] sn si} {ss s[ss] sn si} {ss s[ss] sn si}]}", "type", "record", "name", "r508",
+      "fields", "name", "contains_null", "type", "boolean", "field-id", 509, "name", "contains_nan", "type", "null",
+      "boolean", "default", "field-id", 518, "name", "lower_bound", "type", "null", "bytes", "default",
+      "field-id", 510, "name", "upper_bound", "type", "null", "bytes", "default", "field-id", 511);
+  json_t *fields = json_array();
+  static const struct {
+    const char *name, *type;
+    int id;
+  } req[] = {{"manifest_path", "string", 500},       {"manifest_length", "long", 501},
+             {"partition_spec_id", "int", 502},      {"content", "int", 517},
+             {"sequence_number", "long", 515},       {"min_sequence_number", "long", 516},
+             {"added_snapshot_id", "long", 503},     {"added_files_count", "int", 504},
+             {"existing_files_count", "int", 505},   {"deleted_files_count", "int", 506},
+             {"added_rows_count", "long", 512},      {"existing_rows_count", "long", 513},
+             {"deleted_rows_count", "long", 514}};
+  for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+    json_array_append_new(fields, json_pack("{ss ss si}", "name", req[i].name, "type", req[i].type, "field-id", req[i].id));
+  json_array_append_new(fields, opt_field("partitions", json_pack("{ss so si}", "type", "array", "items", psum,
+                                                                  "element-id", 508), 507));
+  json_array_append_new(fields, opt_field("key_metadata", json_string("bytes"), 519));
+  return json_pack("{ss ss so}", "type", "record", "name", "manifest_file", "fields", fields);
+}
+
+/* Writes one manifest of entries (manifest_entry records) and returns its manifest_file record. */
+static int write_manifest(floe_lake *l, lake_table *t, const json_t *meta, int spec_id, json_t *entries,
+                          int64_t snap_id, int64_t seq, json_t **mf_out, floe_err *err) {
+  json_t *spec = lake_spec(meta, spec_id);
+  json_t *schema = lake_current_schema(meta);
+  json_t *avro_schema = manifest_entry_schema(meta, spec);
+  char uuid[37], sid[32], spid[16], *path = NULL;
+  floe_uuid4(uuid);
+  const char *loc = lake_local_path(json_string_value(json_object_get(meta, "location")));
+  if (asprintf(&path, "%s/metadata/%s-m0.avro", loc, uuid) < 0) path = NULL;
+  char *schema_text = json_dumps(schema, JSON_COMPACT);
+  char *spec_text = json_dumps(json_object_get(spec, "fields"), JSON_COMPACT);
+  snprintf(sid, sizeof sid, "%lld", (long long)json_integer_value(json_object_get(schema, "schema-id")));
+  snprintf(spid, sizeof spid, "%d", spec_id);
+  const char *kv[] = {"schema", schema_text, "schema-id", sid, "partition-spec", spec_text, "partition-spec-id", spid,
+                      "format-version", "2", "content", "data", NULL};
+  int64_t size = 0;
+  lake_attempt_track(l, path);
+  int rc = lake_avro_write(path, avro_schema, kv, entries, &size, err);
+  if (!rc) {
+    int64_t counts[3] = {0}, rows[3] = {0}, min_seq = seq;
+    size_t i;
+    json_t *e;
+    json_array_foreach(entries, i, e) {
+      int st = (int)json_integer_value(json_object_get(e, "status"));
+      if (st < 0 || st > 2) st = 0;
+      int slot = st == 1 ? 0 : st == 0 ? 1 : 2;
+      counts[slot]++;
+      rows[slot] += json_integer_value(json_object_get(json_object_get(e, "data_file"), "record_count"));
+      json_t *es = json_object_get(e, "sequence_number");
+      if (st != 1 && json_is_integer(es) && json_integer_value(es) < min_seq) min_seq = json_integer_value(es);
+    }
+    *mf_out = json_pack("{ss sI si si sI sI sI si si si sI sI sI sn sn}", "manifest_path", path, "manifest_length",
+                        (json_int_t)size, "partition_spec_id", spec_id, "content", 0, "sequence_number",
+                        (json_int_t)seq, "min_sequence_number", (json_int_t)min_seq, "added_snapshot_id",
+                        (json_int_t)snap_id, "added_files_count", (int)counts[0], "existing_files_count",
+                        (int)counts[1], "deleted_files_count", (int)counts[2], "added_rows_count", (json_int_t)rows[0],
+                        "existing_rows_count", (json_int_t)rows[1], "deleted_rows_count", (json_int_t)rows[2],
+                        "partitions", "key_metadata");
+  }
+  (void)t;
+  free(path);
+  free(schema_text);
+  free(spec_text);
+  json_decref(avro_schema);
+  return rc;
+}
+
+static void summary_add(json_t *sum, const char *k, int64_t v) {
+  char b[32];
+  snprintf(b, sizeof b, "%lld", (long long)v);
+  json_object_set_new(sum, k, json_string(b));
+}
+
+/* A copy of meta sharing every value except the containers a new snapshot changes (copied one level),
+ * so a commit does not pay for copying the whole snapshot history. */
+static json_t *meta_for_update(const json_t *base) {
+  json_t *m = json_copy((json_t *)base);
+  static const char *const changed[] = {"snapshots", "snapshot-log", "metadata-log", "refs", "schemas"};
+  for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) {
+    json_t *v = json_object_get(m, changed[i]);
+    if (v) json_object_set_new(m, changed[i], json_copy(v));
+  }
+  return m;
+}
+
+int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **out, floe_err *err) {
+  json_t *meta = meta_for_update(base->meta);
+  int rc = 0;
+  json_t *old_ml = NULL, *new_ml = json_array();
+  int64_t snap_id = new_snapshot_id();
+  int64_t parent = lake_current_snapshot_id(meta);
+  int64_t seq = json_integer_value(json_object_get(meta, "last-sequence-number")) + 1;
+  ch->deleted_rows = ch->deleted_files = ch->added_rows = 0;
+  {
+    char *mdir = NULL;
+    if (asprintf(&mdir, "%s/metadata", lake_local_path(json_string_value(json_object_get(meta, "location")))) < 0)
+      mdir = NULL;
+    rc = mdir ? floe_mkdirs(mdir, 0755, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    free(mdir);
+    if (rc) goto out;
+  }
+
+  if (ch->new_schema) {
+    json_array_append(json_object_get(meta, "schemas"), ch->new_schema);
+    json_object_set(meta, "current-schema-id", json_object_get(ch->new_schema, "schema-id"));
+    json_int_t last = json_integer_value(json_object_get(meta, "last-column-id"));
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(ch->new_schema, "fields"), i, f) {
+      if (json_integer_value(json_object_get(f, "id")) > last) last = json_integer_value(json_object_get(f, "id"));
+    }
+    json_object_set_new(meta, "last-column-id", json_integer(last));
+  }
+  if (parent) {
+    json_t *ps = lake_snapshot(meta, parent);
+    if (!ps) {
+      rc = floe_err_set(err, FLOE_EFORMAT, "current snapshot %lld is missing from the metadata", (long long)parent);
+      goto out;
+    }
+    if ((rc = lake_read_manifest_list(ps, &old_ml, err))) goto out;
+    size_t i, j;
+    json_t *mf, *e;
+    json_array_foreach(old_ml, i, mf) {
+      bool may_touch = ch->remove_all || (ch->removed && json_object_size(ch->removed));
+      if (!may_touch) { /* fast append: carry the manifest as it is */
+        json_array_append(new_ml, mf);
+        continue;
+      }
+      json_t *entries;
+      if ((rc = lake_read_manifest(mf, &entries, err))) goto out;
+      bool touched = false;
+      json_t *kept = json_array();
+      json_array_foreach(entries, j, e) {
+        int st = (int)json_integer_value(json_object_get(e, "status"));
+        if (st == 2) continue; /* deleted by an earlier snapshot: drop */
+        json_t *df = json_object_get(e, "data_file");
+        const char *p = json_string_value(json_object_get(df, "file_path"));
+        if (ch->remove_all || (p && json_object_get(ch->removed, p))) {
+          touched = true;
+          json_object_set_new(e, "status", json_integer(2));
+          json_object_set_new(e, "snapshot_id", json_integer(snap_id));
+          ch->deleted_files++;
+          ch->deleted_rows += json_integer_value(json_object_get(df, "record_count"));
+        } else {
+          json_object_set_new(e, "status", json_integer(0));
+        }
+        json_array_append(kept, e);
+      }
+      if (touched) {
+        json_t *nmf = NULL;
+        rc = write_manifest(l, base, meta, (int)json_integer_value(json_object_get(mf, "partition_spec_id")), kept,
+                            snap_id, seq, &nmf, err);
+        if (!rc) json_array_append_new(new_ml, nmf);
+      } else {
+        json_array_append(new_ml, mf);
+      }
+      json_decref(kept);
+      json_decref(entries);
+      if (rc) goto out;
+    }
+  }
+  if (json_array_size(ch->added)) {
+    json_t *entries = json_array();
+    size_t i;
+    json_t *df;
+    json_array_foreach(ch->added, i, df) {
+      json_array_append_new(entries, json_pack("{si sI sn sn sO}", "status", 1, "snapshot_id", (json_int_t)snap_id,
+                                               "sequence_number", "file_sequence_number", "data_file", df));
+      ch->added_rows += json_integer_value(json_object_get(df, "record_count"));
+    }
+    json_t *nmf = NULL;
+    rc = write_manifest(l, base, meta, (int)json_integer_value(json_object_get(meta, "default-spec-id")), entries,
+                        snap_id, seq, &nmf, err);
+    json_decref(entries);
+    if (rc) goto out;
+    /* Newest manifest first, as Java writes them. */
+    json_array_insert_new(new_ml, 0, nmf);
+  }
+  /* The manifest list. */
+  {
+    char uuid[37], *path = NULL, sid[32], psid[32], sq[32];
+    floe_uuid4(uuid);
+    const char *loc = lake_local_path(json_string_value(json_object_get(meta, "location")));
+    if (asprintf(&path, "%s/metadata/snap-%lld-1-%s.avro", loc, (long long)snap_id, uuid) < 0) path = NULL;
+    snprintf(sid, sizeof sid, "%lld", (long long)snap_id);
+    if (parent) snprintf(psid, sizeof psid, "%lld", (long long)parent);
+    else snprintf(psid, sizeof psid, "null");
+    snprintf(sq, sizeof sq, "%lld", (long long)seq);
+    const char *kv[] = {"snapshot-id", sid, "parent-snapshot-id", psid, "sequence-number", sq, "format-version", "2",
+                        NULL};
+    json_t *schema = manifest_file_schema();
+    lake_attempt_track(l, path);
+    rc = lake_avro_write(path, schema, kv, new_ml, NULL, err);
+    json_decref(schema);
+    int64_t total_rows = 0, total_files = 0, total_size = 0, added_size = 0;
+    size_t i;
+    json_t *mf;
+    json_array_foreach(new_ml, i, mf) {
+      total_rows += json_integer_value(json_object_get(mf, "added_rows_count")) +
+                    json_integer_value(json_object_get(mf, "existing_rows_count"));
+      total_files += json_integer_value(json_object_get(mf, "added_files_count")) +
+                     json_integer_value(json_object_get(mf, "existing_files_count"));
+    }
+    json_t *df;
+    json_array_foreach(ch->added, i, df) added_size += json_integer_value(json_object_get(df, "file_size_in_bytes"));
+    json_t *ps = parent ? lake_snapshot(meta, parent) : NULL;
+    const char *pts = ps ? json_string_value(json_object_get(json_object_get(ps, "summary"), "total-files-size")) : NULL;
+    total_size = (pts ? strtoll(pts, NULL, 10) : 0) + added_size;
+    ch->total_rows = total_rows;
+    json_t *sum = json_pack("{ss}", "operation", ch->operation);
+    summary_add(sum, "added-data-files", (int64_t)json_array_size(ch->added));
+    summary_add(sum, "added-records", ch->added_rows);
+    summary_add(sum, "added-files-size", added_size);
+    if (ch->deleted_files) {
+      summary_add(sum, "deleted-data-files", ch->deleted_files);
+      summary_add(sum, "deleted-records", ch->deleted_rows);
+    }
+    summary_add(sum, "total-records", total_rows);
+    summary_add(sum, "total-data-files", total_files);
+    if (!ch->deleted_files) summary_add(sum, "total-files-size", total_size);
+    summary_add(sum, "total-delete-files", 0);
+    summary_add(sum, "total-position-deletes", 0);
+    summary_add(sum, "total-equality-deletes", 0);
+    json_int_t now = (json_int_t)(floe_now_us() / 1000);
+    json_t *snap = json_pack("{sI sI sI ss so sO}", "snapshot-id", (json_int_t)snap_id, "sequence-number",
+                             (json_int_t)seq, "timestamp-ms", now, "manifest-list", path, "summary", sum, "schema-id",
+                             json_object_get(meta, "current-schema-id"));
+    if (parent) json_object_set_new(snap, "parent-snapshot-id", json_integer(parent));
+    free(path);
+    if (rc) {
+      json_decref(snap);
+      goto out;
+    }
+    json_array_append_new(json_object_get(meta, "snapshots"), snap);
+    json_object_set_new(meta, "current-snapshot-id", json_integer(snap_id));
+    json_object_set_new(meta, "last-sequence-number", json_integer(seq));
+    json_object_set_new(meta, "last-updated-ms", json_integer(now));
+    json_t *refs = json_object_get(meta, "refs");
+    if (!refs) json_object_set_new(meta, "refs", refs = json_object());
+    json_object_set_new(refs, "main", json_pack("{sI ss}", "snapshot-id", (json_int_t)snap_id, "type", "branch"));
+    json_t *slog = json_object_get(meta, "snapshot-log");
+    if (!slog) json_object_set_new(meta, "snapshot-log", slog = json_array());
+    json_array_append_new(slog, json_pack("{sI sI}", "timestamp-ms", now, "snapshot-id", (json_int_t)snap_id));
+    ch->snapshot_id = snap_id;
+  }
+out:
+  json_decref(old_ml);
+  json_decref(new_ml);
+  if (rc) {
+    json_decref(meta);
+    return rc;
+  }
+  *out = meta;
+  return 0;
+}
+
+/* ------------------------------------------------------------------ commit */
+
+static int metadata_version(const char *loc) {
+  const char *b = strrchr(loc, '/');
+  b = b ? b + 1 : loc;
+  if (b[0] == 'v') b++;
+  return atoi(b);
+}
+
+#define METADATA_LOG_MAX 100
+
+int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_fn mutate, void *ctx, int *attempts,
+                floe_err *err) {
+  int rc = 0;
+  for (int attempt = 1; attempt <= 200; attempt++) {
+    if (attempts) *attempts = attempt;
+    lake_table t;
+    if ((rc = lake_table_load(l, table, allow_create, &t, err))) return rc;
+    json_t *nm = NULL;
+    lake_attempt_reset(l, false);
+    rc = mutate(l, &t, &nm, ctx, err);
+    if (rc || !nm) {
+      lake_attempt_reset(l, true);
+      lake_table_free(&t);
+      return rc;
+    }
+    int ver = t.loc ? metadata_version(t.loc) + 1 : 0;
+    json_int_t now = (json_int_t)(floe_now_us() / 1000);
+    if (t.loc) { /* metadata-log: previous metadata files, bounded as Java bounds it */
+      json_t *mlog = json_object_get(nm, "metadata-log");
+      /* a fresh array: the mutation may share this one with the cached base metadata */
+      mlog = json_is_array(mlog) ? json_copy(mlog) : json_array();
+      json_object_set_new(nm, "metadata-log", mlog);
+      json_array_append_new(mlog, json_pack("{sI ss}", "timestamp-ms",
+                                            json_integer_value(json_object_get(t.meta, "last-updated-ms")),
+                                            "metadata-file", t.loc));
+      while (json_array_size(mlog) > METADATA_LOG_MAX) json_array_remove(mlog, 0);
+    }
+    if (json_integer_value(json_object_get(nm, "last-updated-ms")) < now)
+      json_object_set_new(nm, "last-updated-ms", json_integer(now));
+    char uuid[37], *path = NULL;
+    floe_uuid4(uuid);
+    const char *loc = lake_local_path(json_string_value(json_object_get(nm, "location")));
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/metadata", loc) < 0) dir = NULL;
+    if (asprintf(&path, "%s/%05d-%s.metadata.json", dir, ver, uuid) < 0) path = NULL;
+    char *text = json_dumps(nm, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    rc = floe_mkdirs(dir, 0755, err);
+    if (!rc) {
+      lake_attempt_track(l, path);
+      rc = floe_file_write_atomic(path, text, strlen(text), 0644, err);
+    }
+    if (!rc) rc = lake_catalog_swap(l, t.ns, t.name, t.loc, path, err);
+    if (!rc) {
+      lake_cache_put(l, path, nm);
+      /* version-hint.text for path-based readers (best effort: the catalog is the source of truth). */
+      char *hint = NULL, ver_s[16];
+      snprintf(ver_s, sizeof ver_s, "%d", ver);
+      if (asprintf(&hint, "%s/version-hint.text", dir) >= 0) {
+        floe_err ignore = {0};
+        if (floe_file_write_atomic(hint, ver_s, strlen(ver_s), 0644, &ignore)) { /* ignored */
+        }
+        free(hint);
+      }
+    }
+    free(text);
+    free(path);
+    free(dir);
+    json_decref(nm);
+    lake_table_free(&t);
+    if (rc == FLOE_ECONFLICT) {
+      lake_attempt_reset(l, true);
+      floe_err_clear(err);
+      /* Back off a little, with jitter, so racing writers spread out. */
+      int ms = 1 + (int)(floe_random_u64() % (unsigned)(attempt < 10 ? 5 * attempt : 50));
+      floe_sleep_ms(ms);
+      continue;
+    }
+    lake_attempt_reset(l, rc != 0);
+    return rc;
+  }
+  return floe_err_set(err, FLOE_ECONFLICT, "table %s: gave up after 200 conflicting concurrent commits", table);
+}
+
+int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries) {
+  char tb[64];
+  size_t i;
+  json_t *f, *e;
+  if (!json_array_size(entries)) {
+    floe_buf_puts(b, "SELECT ");
+    json_array_foreach(json_object_get(schema, "fields"), i, f) {
+      if (i) floe_buf_puts(b, ", ");
+      floe_buf_printf(b, "CAST(NULL AS %s) AS ",
+                      lake_duck_type(json_string_value(json_object_get(f, "type")), tb, sizeof tb));
+      floe_buf_sql_ident(b, json_string_value(json_object_get(f, "name")));
+    }
+    return floe_buf_puts(b, " WHERE false");
+  }
+  floe_buf_puts(b, "SELECT * FROM read_parquet([");
+  json_array_foreach(entries, i, e) {
+    if (i) floe_buf_putc(b, ',');
+    floe_buf_sql_str(b, lake_local_path(json_string_value(json_object_get(json_object_get(e, "data_file"), "file_path"))));
+  }
+  floe_buf_puts(b, "], schema=MAP{");
+  json_array_foreach(json_object_get(schema, "fields"), i, f) {
+    if (i) floe_buf_puts(b, ", ");
+    floe_buf_printf(b, "%lld: {name: ", (long long)json_integer_value(json_object_get(f, "id")));
+    floe_buf_sql_str(b, json_string_value(json_object_get(f, "name")));
+    floe_buf_printf(b, ", type: '%s', default_value: NULL}",
+                    lake_duck_type(json_string_value(json_object_get(f, "type")), tb, sizeof tb));
+  }
+  return floe_buf_puts(b, "})");
+}

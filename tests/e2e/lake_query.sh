@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# floe query and floe lake ...: an ingest through a real run, then SQL (formats, time travel, tags,
+# rollback), copy-on-write deletes, expiry, orphans, and the read-only lock-down.
+. "$(dirname "$0")/lib.sh"
+P=$T/proj; mkdir -p $P/assets $P/data
+cat > $P/floe.yaml <<'Y'
+name: oso
+lake: {warehouse: .floe/lake, namespace: oso}
+Y
+cat > $P/assets/a.yaml <<'Y'
+assets:
+  - key: oso.events
+    kind: ingest
+    source: {type: csv, path: data/events.csv}
+    mode: append
+Y
+printf 'id,repo,ts,score\n1,a/b,2024-01-01 10:00:00,1.5\n2,"x,y",2024-01-02 11:00:00,\n' > $P/data/events.csv
+f() { "$FLOE" -p "$P" "$@"; }
+
+expect_rc 0 f asset materialize --select oso.events
+expect_rc 0 f lake tables
+expect_out "oso.events"
+expect_rc 0 f query "SELECT id, repo, score FROM oso.events ORDER BY id" --format csv
+[ "$OUT" = 'id,repo,score
+1,a/b,1.5
+2,"x,y",' ] || fail "csv output: $OUT"
+expect_rc 0 f query "SELECT count(*) AS n, max(ts) AS t, bool_and(id > 0) AS ok FROM oso.events" --format json
+[ "$OUT" = '[{"n":2,"t":"2024-01-02 11:00:00","ok":true}]' ] || fail "json output: $OUT"
+expect_rc 0 f query "SELECT id FROM oso.events ORDER BY id" --format ndjson
+[ "$OUT" = '{"id":1}
+{"id":2}' ] || fail "ndjson output: $OUT"
+expect_rc 0 f query "SELECT id, repo FROM oso.events ORDER BY id"
+expect_out "(2 rows)"
+S1=$(f lake snapshots oso.events --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["snapshot-id"])')
+
+# second append, then time travel to the first snapshot, by id and by tag
+printf 'id,repo,ts,score\n3,c/d,2024-01-03 00:00:00,3\n' > $P/data/events.csv
+expect_rc 0 f asset materialize --select oso.events
+expect_rc 0 f query "SELECT count(*) FROM oso.events" --format csv
+expect_out "3"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of "$S1"
+[ "$OUT" = $'n\n2' ] || fail "as-of snapshot: $OUT"
+expect_rc 0 f lake tag oso.events consumer --snapshot "$S1"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of consumer
+[ "$OUT" = $'n\n2' ] || fail "as-of tag: $OUT"
+expect_rc 0 f lake tag oso.events consumer            # move the tag to the current snapshot
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of consumer
+[ "$OUT" = $'n\n3' ] || fail "moved tag: $OUT"
+expect_rc 0 f lake snapshots oso.events
+expect_out "consumer"
+expect_rc 2 f query "SELECT 1" --as-of no_such_ref
+expect_out "no table has such a snapshot"
+
+# copy-on-write delete, rollback
+expect_rc 0 f lake delete oso.events --where "id = 3"
+expect_out "rewrote 1 file"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv
+[ "$OUT" = $'n\n2' ] || fail "after delete: $OUT"
+expect_rc 0 f lake rollback oso.events "$S1"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv
+[ "$OUT" = $'n\n2' ] || fail "after rollback: $OUT"
+expect_rc 0 f lake files oso.events
+expect_out ".parquet"
+expect_rc 0 f lake describe oso.events
+expect_out "Iceberg v2"
+expect_out "score"
+
+# read-only: no writes, no files outside the lake
+expect_rc 2 f query "COPY (SELECT 1) TO '$T/out.csv'"
+[ ! -e "$T/out.csv" ] || fail "COPY wrote a file"
+expect_rc 2 f query "SELECT * FROM read_csv('/etc/passwd')"
+expect_out "disabled by configuration"
+expect_rc 2 f query "SELECT 1; CREATE TABLE t AS SELECT 1"
+expect_out "read-only"
+expect_rc 2 f query "SET enable_external_access=true"
+expect_rc 2 f query "SELECT * FROM no_such_table"
+
+# maintenance
+touch -d '2 hours ago' $P/.floe/lake/oso/events/data/stray.parquet 2>/dev/null || { echo x > $P/.floe/lake/oso/events/data/stray.parquet; touch -d '2 hours ago' $P/.floe/lake/oso/events/data/stray.parquet; }
+expect_rc 0 f lake orphans
+expect_out "stray.parquet"
+expect_rc 0 f lake orphans --delete
+[ ! -e $P/.floe/lake/oso/events/data/stray.parquet ] || fail "orphan not deleted"
+expect_rc 0 f lake expire oso.events --retain-last 1
+expect_out "expired"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv
+[ "$OUT" = $'n\n2' ] || fail "after expire: $OUT"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of consumer
+[ "$OUT" = $'n\n3' ] || fail "tagged snapshot must survive expiry: $OUT"
+expect_rc 2 f lake describe oso.nope
+echo ok

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Interop: tables floe writes are read back, value for value, by readers no one here wrote —
+# DuckDB (read_parquet, parquet_schema field ids), hyparquet, icebird (the whole table through its
+# Iceberg metadata) and python3-avro (manifests: field ids and header keys).
+. "$(dirname "$0")/../e2e/lib.sh"
+HERE=$SRC/tests/interop
+[ -d "$HERE/node_modules/icebird" ] || fail "interop readers not installed: run scripts/bootstrap.sh"
+P=$T/proj; mkdir -p $P/assets $P/data
+cat > $P/floe.yaml <<'Y'
+name: oso
+lake: {warehouse: .floe/lake, namespace: oso}
+Y
+cat > $P/assets/a.yaml <<'Y'
+assets:
+  - key: oso.interop
+    kind: ingest
+    source: {type: csv, path: data/t.csv}
+    columns: {n: int, d: date}
+Y
+f() { "$FLOE" -p "$P" "$@"; }
+gen() { awk -v a=$1 -v b=$2 'BEGIN { print "id,n,name,score,flag,d,ts"; for (i = a; i < b; i++) printf "%d,%d,%s,%s,%s,2024-%02d-%02d,2024-01-%02d %02d:%02d:%02d\n", i, i % 1000 - 500, (i % 7 ? "name_" i % 13 : ""), (i % 11 ? i / 4 : ""), (i % 2 ? "true" : "false"), i % 12 + 1, i % 28 + 1, i % 28 + 1, i % 24, i % 60, i % 59 }'; }
+gen 0 3000 > $P/data/t.csv
+expect_rc 0 f asset materialize --select oso.interop
+gen 3000 5000 > $P/data/t.csv
+expect_rc 0 f asset materialize --select oso.interop
+expect_rc 0 f lake delete oso.interop --where "id % 10 = 3 AND id < 2000"
+META=$(f lake describe oso.interop | awk '/^metadata:/ {print $2}')
+f lake files oso.interop --json > $T/files.json
+f query "SELECT COLUMNS(*)::VARCHAR FROM oso.interop AS t ORDER BY t.id" --format json > $T/expected.json
+(cd $HERE && FILES_JSON=$T/files.json node check_parquet.mjs "$META" "$T/expected.json") || fail "parquet/iceberg readers"
+/usr/bin/python3 $HERE/check_avro.py "$META" || fail "python3-avro"
+echo ok
