@@ -2,6 +2,7 @@
  * usage: launch_latency FLOE PROJECT_DIR STAMP_FILE RUNS
  * The asset's command is `stamp STAMP_FILE`, which writes CLOCK_REALTIME in ns as its first act.
  * As a peer, the same stamp program started directly (posix_spawn) gives the bare process-start cost. */
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,12 @@ static double run_once(char **argv, const char *stamp) {
   unlink(stamp);
   long long t0 = now_ns();
   pid_t pid;
-  if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ)) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc) return -1;
   int st;
   waitpid(pid, &st, 0);
   FILE *f = fopen(stamp, "r");

@@ -5,15 +5,21 @@
 # usage: bench/noop_dag.sh [N_ASSETS] [REPEATS]      (needs: scripts/bootstrap.sh --bench for snakemake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-1000}; R=${2:-3}; J=$(nproc)
+N=${1:-1000}; R=${2:-5}; J=$(nproc)
 FLOE=$PWD/build/floe
 W=$(mktemp -d /tmp/floe-bench.XXXXXX); trap 'rm -rf $W' EXIT
 python3 bench/gen_dag.py $W $N
 printf 'executor: {max_concurrent: %d}\n' $J >> $W/floe/floe.yaml
 now() { date +%s.%N; }
 best() { sort -g | head -1; }
-t_floe=$(for i in $(seq $R); do rm -rf $W/floe/.floe; s=$(now); $FLOE -p $W/floe asset materialize --select '*' >/dev/null; echo "$(now) - $s" | bc; done | best)
-t_make=$(for i in $(seq $R); do s=$(now); make -s -j$J -f $W/Makefile >/dev/null; echo "$(now) - $s" | bc; done | best)
+# interleaved, so that background load hits both alike; best of R each
+: > $W/tf; : > $W/tm
+for i in $(seq $R); do
+  rm -rf $W/floe/.floe
+  s=$(now); $FLOE -p $W/floe asset materialize --select '*' >/dev/null; echo "$(now) - $s" | bc >> $W/tf
+  s=$(now); make -s -j$J -f $W/Makefile >/dev/null; echo "$(now) - $s" | bc >> $W/tm
+done
+t_floe=$(best < $W/tf); t_make=$(best < $W/tm)
 printf 'no-op DAG, %d assets, N=%d (best of %d)\n' $N $J $R
 printf '  floe      %8.3f s\n  make -jN  %8.3f s   floe/make      = %.2fx (target <= 2x)\n' $t_floe $t_make $(echo "$t_floe / $t_make" | bc -l)
 if command -v snakemake >/dev/null; then

@@ -1,5 +1,6 @@
 /* cmd_defs.c — `floe init`, `floe defs validate|list`, `floe job list`: thin printers over src/defs/. */
 #include "cli.h"
+#include "floe/secrets.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,15 @@ int cmd_defs_validate(floe_cli *c) {
   int rc = cli_load_project(c, &p);
   if (rc) return rc;
   print_warnings(p);
+  /* secret references are resolved when steps run; here an unresolvable one is only a warning */
+  floe_vec sw = {0};
+  floe_err serr = {0};
+  if (floe_secrets_validate(p, &p->arena, &sw, &serr) == 0) {
+    for (size_t i = 0; i < sw.len; i++) fprintf(stderr, "floe: warning: %s\n", (const char *)sw.items[i]);
+  } else {
+    fprintf(stderr, "floe: warning: secrets: %s\n", serr.msg);
+  }
+  floe_vec_free(&sw);
   printf("ok: %zu asset%s, %zu job%s, %zu schedule%s\n", p->nassets, p->nassets == 1 ? "" : "s", p->njobs,
          p->njobs == 1 ? "" : "s", p->nschedules, p->nschedules == 1 ? "" : "s");
   floe_project_free(p);

@@ -216,6 +216,11 @@ static int encode(codec *c, const json_t *schema, const json_t *v, floe_buf *b) 
 
 int lake_avro_write(const char *path, const json_t *schema, const char *const *meta, const json_t *records,
                     int64_t *size_out, floe_err *err) {
+  return lake_avro_write_memo(path, schema, meta, records, NULL, size_out, err);
+}
+
+int lake_avro_write_memo(const char *path, const json_t *schema, const char *const *meta, const json_t *records,
+                         lake_memo *memo, int64_t *size_out, floe_err *err) {
   codec c = {json_object(), err};
   floe_buf b, block;
   floe_buf_init(&b, 0);
@@ -245,8 +250,16 @@ int lake_avro_write(const char *path, const json_t *schema, const char *const *m
   size_t n = json_array_size(records), i;
   json_t *rec;
   json_array_foreach(records, i, rec) {
+    size_t mlen;
+    const char *m = memo ? lake_memo_get(memo, rec, 2, &mlen) : NULL;
+    if (m) {
+      floe_buf_append(&block, m, mlen);
+      continue;
+    }
+    size_t at = block.len;
     rc = encode(&c, schema, rec, &block);
     if (rc) goto out;
+    if (memo) lake_memo_put(memo, rec, 2, block.p + at, block.len - at);
   }
   if (n) {
     put_long(&b, (int64_t)n);

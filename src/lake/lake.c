@@ -21,6 +21,7 @@ int floe_lake_open(const char *warehouse, const char *db_path, const char *catal
     floe_free(dir);
   }
   if (!rc) rc = lake_catalog_init(l, err);
+  lake_global_ref(1);
   if (rc) {
     floe_lake_close(l);
     return rc;
@@ -40,6 +41,7 @@ void floe_lake_close(floe_lake *l) {
   floe_engine_close(l->eng);
   floe_free(l->cache_loc);
   json_decref(l->cache_meta);
+  lake_global_ref(-1);
   if (l->db) sqlite3_close(l->db);
   floe_free(l->warehouse);
   floe_free(l->db_path);

@@ -21,10 +21,28 @@ struct floe_lake {
 /* Remembers meta (a reference is taken) as the parsed content of loc. */
 void lake_cache_put(floe_lake *l, const char *loc, json_t *meta);
 
+/* ---- memo.c */
+typedef struct lake_memo lake_memo;
+lake_memo *lake_memo_new(void);
+void lake_memo_free(lake_memo *m);
+const char *lake_memo_get(lake_memo *m, const json_t *key, int kind, size_t *len);
+void lake_memo_put(lake_memo *m, json_t *key, int kind, const char *data, size_t len);
+/* Compact JSON text of v (floe_malloc'd); elements of top-level arrays are memoized in m (may be NULL). */
+char *lake_json_text(json_t *v, lake_memo *m);
+/* Process-wide caches for immutable files (metadata is never rewritten in place): the memo and the
+ * records of the last manifest list read or written. Freed when the last lake closes. */
+lake_memo *lake_global_memo(void);
+void lake_global_ref(int delta);
+json_t *lake_ml_cache_get(const char *path); /* a new reference or NULL */
+void lake_ml_cache_put(const char *path, json_t *records);
+
 /* ---- avro.c */
 /* Writes an Avro container (codec null) with header keys meta = {k, v, k, v, ..., NULL}. */
 int lake_avro_write(const char *path, const json_t *schema, const char *const *meta, const json_t *records,
                     int64_t *size_out, floe_err *err) FLOE_WUR;
+/* Same, reusing the encodings of records seen before (memo kind 2: one schema per memo kind). */
+int lake_avro_write_memo(const char *path, const json_t *schema, const char *const *meta, const json_t *records,
+                         lake_memo *memo, int64_t *size_out, floe_err *err) FLOE_WUR;
 /* Reads an Avro container: *records is a JSON array (see avro.c for the value mapping). */
 int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, json_t **records, floe_err *err) FLOE_WUR;
 int lake_unhex(const char *hex, unsigned char *out);

@@ -133,8 +133,12 @@ int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) {
   if (!ml)
     return floe_err_set(err, FLOE_EUNSUPPORTED, "snapshot %lld has no manifest-list (v1 inline manifests are not supported)",
                         (long long)json_integer_value(json_object_get(snap, "snapshot-id")));
-  int rc = lake_avro_read(lake_local_path(ml), NULL, NULL, mlist, err);
-  if (rc) return rc;
+  int rc = 0;
+  if (!(*mlist = lake_ml_cache_get(lake_local_path(ml)))) {
+    rc = lake_avro_read(lake_local_path(ml), NULL, NULL, mlist, err);
+    if (rc) return rc;
+    lake_ml_cache_put(lake_local_path(ml), *mlist);
+  }
   size_t i;
   json_t *mf;
   json_array_foreach(*mlist, i, mf) {
@@ -575,7 +579,8 @@ int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **
                         NULL};
     json_t *schema = manifest_file_schema();
     lake_attempt_track(l, path);
-    rc = lake_avro_write(path, schema, kv, new_ml, NULL, err);
+    rc = lake_avro_write_memo(path, schema, kv, new_ml, lake_global_memo(), NULL, err);
+    if (!rc) lake_ml_cache_put(path, new_ml);
     json_decref(schema);
     int64_t total_rows = 0, total_files = 0, total_size = 0, added_size = 0;
     size_t i;
@@ -685,7 +690,7 @@ int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_
     char *dir = NULL;
     if (asprintf(&dir, "%s/metadata", loc) < 0) dir = NULL;
     if (asprintf(&path, "%s/%05d-%s.metadata.json", dir, ver, uuid) < 0) path = NULL;
-    char *text = json_dumps(nm, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = lake_json_text(nm, lake_global_memo());
     rc = floe_mkdirs(dir, 0755, err);
     if (!rc) {
       lake_attempt_track(l, path);
@@ -704,7 +709,7 @@ int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_
         free(hint);
       }
     }
-    free(text);
+    floe_free(text);
     free(path);
     free(dir);
     json_decref(nm);

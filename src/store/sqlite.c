@@ -528,6 +528,12 @@ int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err) {
     goto fail;
   }
   sqlite3_busy_timeout(s->db, 10000);
+  /* Short-lived processes (every CLI command, every run worker) would otherwise checkpoint and delete the
+   * WAL on close and re-create (and fsync) it on open: keep it, and leave checkpoints to the automatic
+   * ones every 1000 pages. */
+  int one = 1;
+  sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+  sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* journal_mode=WAL persists in the file; setting it needs a brief exclusive lock, so retry */
   if ((rc = exec_retry(s, "PRAGMA journal_mode=WAL", err))) goto fail;
   if ((rc = exec_retry(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", err))) goto fail;
