@@ -1,7 +1,9 @@
 // duckdb_peer.mjs — the peer the lake benchmarks compare against: DuckDB alone (the same 1.4.4 release,
 // through @duckdb/node-api from tests/interop), timing only the SQL, not node's start-up.
 // Usage: node duckdb_peer.mjs REPEAT SQL...   prints the best time of each statement in ms
-import { DuckDBInstance } from '@duckdb/node-api'
+import { createRequire } from 'node:module'
+// resolved from the current directory (tests/interop, where the readers are installed)
+const { DuckDBInstance } = createRequire(process.cwd() + '/')('@duckdb/node-api')
 const [repeat, ...sqls] = process.argv.slice(2)
 const db = await DuckDBInstance.create(':memory:')
 const con = await db.connect()

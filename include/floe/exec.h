@@ -28,6 +28,11 @@ int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach
  * failed and kills its step process groups. *status gets the final run status. */
 int floe_run_wait(floe_store *s, const char *run_id, pid_t worker, int *status, floe_err *err) FLOE_WUR;
 
+/* Like floe_run_wait, calling fn for each event of the run as it is recorded (for progress on a TTY). */
+typedef void (*floe_run_progress_fn)(void *ud, const floe_event_rec *e);
+int floe_run_wait_progress(floe_store *s, const char *run_id, pid_t worker, floe_run_progress_fn fn, void *ud,
+                           int *status, floe_err *err) FLOE_WUR;
+
 /* The run worker: executes the run's pending steps in dependency order, up to max_concurrent at once.
  * Returns 0 when the run succeeded, FLOE_EFAILED when it failed or was cancelled. */
 int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) FLOE_WUR;

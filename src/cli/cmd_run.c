@@ -26,6 +26,22 @@ static void fmt_duration(int64_t us, char *out, size_t n) {
   else snprintf(out, n, "%dm%02ds", (int)(us / 60000000), (int)(us / 1000000 % 60));
 }
 
+typedef struct progress {
+  size_t total, done;
+} progress;
+
+/* One line per finished step on a TTY: "[3/12] ok     github_events (1.2s)". */
+static void on_event(void *ud, const floe_event_rec *e) {
+  progress *pr = ud;
+  const char *tag = !strcmp(e->type, "STEP_SUCCESS") ? "ok" : !strcmp(e->type, "STEP_FAILURE") ? "FAILED"
+                  : !strcmp(e->type, "STEP_SKIPPED") ? "skipped" : !strcmp(e->type, "STEP_CANCELED") ? "cancel"
+                  : !strcmp(e->type, "STEP_RETRY") ? "retry" : NULL;
+  if (!tag || !e->asset_key) return;
+  if (strcmp(tag, "retry")) pr->done++;
+  fprintf(stderr, "[%zu/%zu] %-7s %s%s%s\n", pr->done, pr->total, tag, e->asset_key,
+          strcmp(tag, "ok") && e->message ? ": " : "", strcmp(tag, "ok") && e->message ? e->message : "");
+}
+
 /* Creates the run, starts its worker and (unless detached) waits; prints the outcome. */
 static int launch_and_wait(floe_project *p, floe_store *s, const floe_launch *l, bool detach) {
   floe_err err = {0};
@@ -42,7 +58,9 @@ static int launch_and_wait(floe_project *p, floe_store *s, const floe_launch *l,
   /* Ctrl-C reaches the worker too (same process group): it cancels the run; we keep waiting for it */
   signal(SIGINT, SIG_IGN);
   int status;
-  if (floe_run_wait(s, id, pid, &status, &err)) return cli_fail(&err);
+  progress pr = {0};
+  for (size_t i = 0; i < p->nassets; i++) pr.total += l->mask[i];
+  if (floe_run_wait_progress(s, id, pid, isatty(2) ? on_event : NULL, &pr, &status, &err)) return cli_fail(&err);
   floe_arena a;
   floe_arena_init(&a, 0);
   floe_step_rec *steps;

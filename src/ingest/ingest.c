@@ -85,7 +85,9 @@ int floe_ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit
     o.replace_where = floe_arena_strdup(&ar, floe_buf_str(&b));
     floe_buf_free(&b);
   }
-  const floe_node *rw = floe_node_get(a->node, "replace_where");
+  /* source.replace_where (asset-level replace_where when the loader accepts it) */
+  const floe_node *rw = floe_node_get(a->source, "replace_where");
+  if (!rw) rw = floe_node_get(a->node, "replace_where");
   if (rw && floe_node_scalar(rw)) o.replace_where = floe_node_scalar(rw);
   if (a->partition) o.partition_by = node_list_text(&ar, a->partition);
   if (a->on_schema_change && !strcmp(a->on_schema_change, "fail")) o.no_evolve = true;

@@ -1,6 +1,7 @@
 /* catalog.c — the Iceberg SQL catalog (the JDBC catalog's schema, as pyiceberg's SqlCatalog and Java's
  * JdbcCatalog use it) inside the instance SQLite database. Commits are a compare-and-swap of
  * metadata_location. */
+#include <stdbool.h>
 #include <string.h>
 #include "lake_int.h"
 
@@ -25,6 +26,17 @@ int lake_catalog_init(floe_lake *l, floe_err *err) {
     return dberr(l, err, "cannot open");
   sqlite3_busy_timeout(l->db, 10000);
   char *msg = NULL;
+  /* Already set up (the common case): no write transaction, so read-only commands stay cheap. */
+  sqlite3_stmt *st;
+  bool ready = false;
+  if (sqlite3_prepare_v2(l->db,
+                         "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('iceberg_tables',"
+                         "'iceberg_namespace_properties')",
+                         -1, &st, NULL) == SQLITE_OK) {
+    ready = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2;
+    sqlite3_finalize(st);
+  }
+  if (ready) return 0;
   if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) != SQLITE_OK) sqlite3_free(msg);
   msg = NULL;
   if (sqlite3_exec(l->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {

@@ -122,7 +122,10 @@ json_t *lake_avro_type_for(const char *iceberg_type);
 void lake_attempt_track(floe_lake *l, const char *path);
 void lake_attempt_reset(floe_lake *l, bool remove_files);
 
-/* SQL over the given data files, projected to schema by field id. Appended to b. */
-int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries);
+/* SQL over the given data files, projected to schema by field id (by_name: the files were all written
+ * with exactly this schema, so a plain read is equivalent and faster). Appended to b. */
+int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries, bool by_name);
+/* True when every data file of the table was written with its current schema (one schema ever). */
+bool lake_single_schema(const json_t *meta);
 
 #endif

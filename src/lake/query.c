@@ -74,6 +74,7 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
     rc = lake_snapshot_entries(t.meta, snap, &entries, err);
     if (rc) {
       floe_err_prefix(err, "table %s.%s: ", ns, name);
+      json_decref(entries);
       lake_table_free(&t);
       goto fail;
     }
@@ -98,7 +99,7 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
     floe_buf_putc(&q, '.');
     floe_buf_sql_ident(&q, name);
     floe_buf_puts(&q, " AS ");
-    lake_scan_sql(&q, schema, entries);
+    lake_scan_sql(&q, schema, entries, lake_single_schema(t.meta) && schema == lake_current_schema(t.meta));
     rc = floe_engine_exec(e, floe_buf_str(&q), err);
     floe_buf_free(&q);
     json_decref(entries);

@@ -104,6 +104,12 @@ json_t *lake_current_schema(const json_t *meta) {
   return json_object_get(meta, "schema"); /* v1 */
 }
 
+bool lake_single_schema(const json_t *meta) {
+  /* Only floe's own tables qualify: other engines may write files whose column names differ. */
+  const char *writer = json_string_value(json_object_get(json_object_get(meta, "properties"), "floe.writer"));
+  return json_array_size(json_object_get(meta, "schemas")) == 1 && writer;
+}
+
 json_t *lake_spec(const json_t *meta, int spec_id) {
   size_t i;
   json_t *s;
@@ -282,13 +288,13 @@ json_t *lake_new_metadata(const char *location, json_t *schema, json_t *spec_fie
     json_int_t id = json_integer_value(json_object_get(f, "field-id"));
     if (id > last_part) last_part = id;
   }
-  return json_pack("{si ss ss si sI sI si s[O] si s[{si sO}] sI si s[{si s[]}] s{ssss} s{} s[] s[] s[]}",
+  return json_pack("{si ss ss si sI sI si s[O] si s[{si sO}] sI si s[{si s[]}] s{ssssss} s{} s[] s[] s[]}",
                    "format-version", 2, "table-uuid", uuid, "location", location, "last-sequence-number", 0,
                    "last-updated-ms", (json_int_t)(floe_now_us() / 1000), "last-column-id", last_col,
                    "current-schema-id", 0, "schemas", schema, "default-spec-id", 0, "partition-specs", "spec-id", 0,
                    "fields", spec_fields, "last-partition-id", last_part, "default-sort-order-id", 0, "sort-orders",
                    "order-id", 0, "fields", "properties", "write.format.default", "parquet",
-                   "write.parquet.compression-codec", "zstd", "refs", "snapshots", "snapshot-log", "metadata-log");
+                   "write.parquet.compression-codec", "zstd", "floe.writer", "floe", "refs", "snapshots", "snapshot-log", "metadata-log");
 }
 
 void lake_attempt_track(floe_lake *l, const char *path) {
@@ -728,7 +734,7 @@ int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_
   return floe_err_set(err, FLOE_ECONFLICT, "table %s: gave up after 200 conflicting concurrent commits", table);
 }
 
-int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries) {
+int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries, bool by_name) {
   char tb[64];
   size_t i;
   json_t *f, *e;
@@ -746,6 +752,11 @@ int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries) {
   json_array_foreach(entries, i, e) {
     if (i) floe_buf_putc(b, ',');
     floe_buf_sql_str(b, lake_local_path(json_string_value(json_object_get(json_object_get(e, "data_file"), "file_path"))));
+  }
+  if (by_name) {
+    /* Every file was written with this very schema: columns match by name, no mapping needed. */
+    floe_buf_puts(b, "])");
+    return 0;
   }
   floe_buf_puts(b, "], schema=MAP{");
   json_array_foreach(json_object_get(schema, "fields"), i, f) {

@@ -183,7 +183,10 @@ static char *bound_hex(const char *type, floe_result *r, size_t row, int slot_i,
 static int data_file_record(floe_engine *eng, const char *path, const json_t *schema, int64_t rows,
                             json_t *partition, json_t **out, floe_err *err) {
   struct stat st;
-  if (stat(path, &st)) return floe_err_set(err, FLOE_EIO, "%s: cannot stat the data file just written", path);
+  if (stat(path, &st)) {
+    json_decref(partition);
+    return floe_err_set(err, FLOE_EIO, "%s: cannot stat the data file just written", path);
+  }
   floe_buf q;
   floe_buf_init(&q, 0);
   floe_buf_puts(&q, "WITH md AS (SELECT * FROM parquet_metadata(");
@@ -250,12 +253,11 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
     floe_free(hi);
   }
   floe_result_free(r);
-  *out = json_pack("{si ss ss sO sI sI so so so sn so so sn sn sn si}", "content", 0, "file_path", path, "file_format",
+  *out = json_pack("{si ss ss so sI sI so so so sn so so sn sn sn si}", "content", 0, "file_path", path, "file_format",
                    "PARQUET", "partition", partition ? partition : json_object(), "record_count", (json_int_t)rows,
                    "file_size_in_bytes", (json_int_t)st.st_size, "column_sizes", sizes, "value_counts", values,
                    "null_value_counts", nulls, "nan_value_counts", "lower_bounds", lower, "upper_bounds", upper,
                    "key_metadata", "split_offsets", "equality_ids", "sort_order_id", 0);
-  if (partition) json_decref(partition);
   return 0;
 }
 
@@ -442,7 +444,10 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const char *predicate, 
   int rc = floe_lake_engine(l, &eng, err);
   if (rc) return rc;
   json_t *entries = NULL;
-  if ((rc = lake_snapshot_entries(meta, lake_current_snapshot_id(meta), &entries, err))) return rc;
+  if ((rc = lake_snapshot_entries(meta, lake_current_snapshot_id(meta), &entries, err))) {
+    json_decref(entries);
+    return rc;
+  }
   if (!json_array_size(entries)) {
     json_decref(entries);
     return 0;
@@ -451,7 +456,7 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const char *predicate, 
   floe_buf q;
   floe_buf_init(&q, 0);
   floe_buf_puts(&q, "SELECT filename, count(*) FROM (");
-  lake_scan_sql(&q, schema, entries);
+  lake_scan_sql(&q, schema, entries, false);
   /* lake_scan_sql ends with "})": add filename=true inside read_parquet. */
   q.len -= 1;
   q.p[q.len] = 0;
@@ -480,7 +485,7 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const char *predicate, 
       floe_buf sel;
       floe_buf_init(&sel, 0);
       floe_buf_puts(&sel, "SELECT * FROM (");
-      lake_scan_sql(&sel, schema, one);
+      lake_scan_sql(&sel, schema, one, false);
       floe_buf_printf(&sel, ") WHERE (%s) IS NOT TRUE", predicate);
       int64_t n = 0;
       json_t *part = json_object_get(df, "partition");

@@ -24,12 +24,17 @@ assets:
     source: {type: csv, path: data/users.csv}
     mode: merge
     unique_key: [id]
+  - key: oso.daily
+    kind: ingest
+    source: {type: csv, path: data/daily.csv, replace_where: "day >= DATE '2024-01-02'"}
+    columns: {day: date}
 Y
 f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
 printf 'id,ts,score\n1,2024-01-01 10:00:00,1\n2,2024-02-02 11:00:00,2\n3,2024-02-03 00:00:00,3\n' > $P/data/events.csv
 printf 'name,stars\nfoo,10\nbar,20\n' > $P/data/projects.csv
 printf 'id,name\n1,ann\n2,bob\n' > $P/data/users.csv
+printf 'day,n\n2024-01-01,1\n' > $P/data/daily.csv
 expect_rc 0 f asset materialize --select '*'
 [ "$(q 'SELECT typeof(id) FROM oso.stg_events LIMIT 1')" = BIGINT ] || fail "explicit type not applied"
 [ "$(q 'SELECT typeof(score) FROM oso.stg_events LIMIT 1')" = DOUBLE ] || fail "explicit double"
@@ -53,6 +58,13 @@ expect_rc 0 f asset materialize --select '*'
 [ "$(q "SELECT string_agg(name, ' ' ORDER BY id) FROM oso.users")" = "ann bobby cy" ] || fail "merge"
 expect_rc 0 f lake describe oso.stg_events
 expect_out "kind"
+
+# replace a time range: reloading days >= 2024-01-02 replaces those rows, keeps the earlier ones
+printf 'day,n\n2024-01-01,1\n2024-01-02,2\n' > $P/data/daily.csv
+expect_rc 0 f asset materialize --select oso.daily
+printf 'day,n\n2024-01-02,20\n2024-01-03,30\n' > $P/data/daily.csv
+expect_rc 0 f asset materialize --select oso.daily
+[ "$(q "SELECT string_agg(n::VARCHAR, ' ' ORDER BY day) FROM oso.daily")" = "1 1 1 20 30" ] || fail "replace_where (two earlier runs appended 2024-01-01 too): $(q 'SELECT * FROM oso.daily')"
 
 # a bad row fails the step with the file, the line and the reason; the table is unchanged
 printf 'id,ts,score\n5,2024-03-02 00:00:00,5\n6,2024-03-03 00:00:00,not-a-number\n' > $P/data/events.csv
