@@ -107,6 +107,7 @@ struct floe_asset {
   const floe_node *columns;     /* mapping column -> type, as written */
   const floe_node *rejects;     /* as written */
   const floe_node *partition;   /* as written */
+  const floe_node *range;       /* mode replace_range: {column, start, end}, as written */
 };
 
 typedef struct floe_job {

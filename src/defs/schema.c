@@ -517,7 +517,7 @@ static int parse_map(ctx *c, const schema *s, const floe_node *n, void *obj, con
 
 static const char *const backoffs[] = {"constant", "linear", "exponential", NULL};
 static const char *const kinds[] = {"command", "ingest", NULL};
-static const char *const modes[] = {"append", "overwrite", "merge", NULL};
+static const char *const modes[] = {"append", "overwrite", "merge", "replace_range", NULL};
 
 #define FA(nm, ty, mem, ...)                                                                                           \
   { .name = nm, .type = ty, .off = offsetof(floe_asset, mem), __VA_ARGS__ }
@@ -634,6 +634,7 @@ static const field asset_fields[] = {
     FA("on_schema_change", T_STR, on_schema_change),
     FA("rejects", T_NODE, rejects),
     FA("partition", T_NODE, partition),
+    FA("range", T_NODE, range),
 };
 static const schema asset_schema = {asset_fields,       sizeof asset_fields / sizeof asset_fields[0],
                                     sizeof(floe_asset), offsetof(floe_asset, node),

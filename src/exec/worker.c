@@ -52,8 +52,8 @@ typedef struct worker {
   bool canceling;
   int64_t cancel_kill_at;
   int sfd;
-  char **base_env;
-  size_t nbase_env;
+  char **base_env, **full_env;
+  size_t nbase_env, nfull_env;
   const char *config_path;
   floe_map exe_cache; /* argv0 -> resolved path */
   const char *private_dir; /* 0700 temp dir for the run config, removed at the end */
@@ -81,13 +81,22 @@ static int save_step(worker *w, step *st, const char *error) {
   return floe_store_step_upsert(w->s, &r, w->err);
 }
 
-/* Builds the environment every step starts from: ours without secret-bearing variables (a step gets
- * secrets only through the env its definition asks for). */
+/* Builds the environments steps start from. Command steps get ours without secret-bearing variables (a
+ * step gets secrets only through the env its definition asks for); built-in steps (floe itself, e.g.
+ * ingest) resolve their sources' secrets in-process, so they keep them. */
 static int build_base_env(worker *w) {
   size_t n = 0;
   while (environ[n]) n++;
   w->base_env = floe_arena_alloc(&w->a, sizeof(char *) * (n + 1));
-  if (!w->base_env) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  w->full_env = floe_arena_alloc(&w->a, sizeof(char *) * (n + 1));
+  if (!w->base_env || !w->full_env) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const char *e = environ[i];
+    if (floe_str_starts(e, "FLOE__") || floe_str_starts(e, "FLOE_RUN_ID=") || floe_str_starts(e, "FLOE_ASSET=") ||
+        floe_str_starts(e, "FLOE_EVENTS=") || floe_str_starts(e, "FLOE_OUTPUT="))
+      continue;
+    w->full_env[w->nfull_env++] = (char *)e;
+  }
   char prefix[128];
   snprintf(prefix, sizeof prefix, "%s__", w->p->secrets_prefix ? w->p->secrets_prefix : "dagster");
   for (char *c = prefix; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
@@ -110,10 +119,13 @@ static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_e
     const floe_resource *r = floe_project_resource(w->p, as->resources[i]);
     extra += 16 + (r ? r->nfields : 0);
   }
-  char **envp = floe_arena_alloc(a, sizeof(char *) * (w->nbase_env + extra + 1));
+  bool builtin = as->kind != FLOE_ASSET_COMMAND;
+  char **base = builtin ? w->full_env : w->base_env;
+  size_t nbase = builtin ? w->nfull_env : w->nbase_env;
+  char **envp = floe_arena_alloc(a, sizeof(char *) * (nbase + extra + 1));
   if (!envp) return floe_err_set(serr, FLOE_ENOMEM, "out of memory");
   size_t k = 0;
-  for (size_t i = 0; i < w->nbase_env; i++) envp[k++] = w->base_env[i];
+  for (size_t i = 0; i < nbase; i++) envp[k++] = base[i];
   envp[k++] = floe_arena_printf(a, "FLOE_RUN_ID=%s", w->run_id);
   envp[k++] = floe_arena_printf(a, "FLOE_ASSET=%s", as->key);
   envp[k++] = floe_arena_printf(a, "FLOE_EVENTS=%s", st->events);
@@ -141,7 +153,7 @@ static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_e
     floe_vec renv = {0};
     int rc = floe_resource_env(st->sec, w->p, as, &renv, serr);
     for (size_t i = 0; i < renv.len; i++) {
-      if (!rc && k < w->nbase_env + extra) envp[k++] = floe_arena_strdup(a, renv.items[i]);
+      if (!rc && k < nbase + extra) envp[k++] = floe_arena_strdup(a, renv.items[i]);
       floe_free(renv.items[i]);
     }
     floe_vec_free(&renv);

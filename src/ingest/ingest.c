@@ -39,24 +39,60 @@ static const char *node_list_text(floe_arena *a, const floe_node *n) {
   return s;
 }
 
+/* Connectors other than csv: each turns its source into a DuckDB SELECT (files.c, command.c, http.c,
+ * postgres.c); shape.c then checks and types the rows. */
+static const struct {
+  const char *type;
+  int (*select)(ingest_ctx *cx, char **select, floe_err *err);
+} connectors[] = {
+    {"ndjson", ingest_ndjson_select},   {"parquet", ingest_parquet_select},     {"command", ingest_command_select},
+    {"http_json", ingest_http_select},  {"postgres", ingest_postgres_select},
+};
+
+static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, ingest_ctx *cx,
+                      floe_err *err);
+
 int floe_ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, floe_err *err) {
+  floe_arena ar;
+  floe_arena_init(&ar, 4096);
+  ingest_ctx cx;
+  ingest_ctx_init(&cx, p, a, &ar);
+  int rc = ingest_run(p, a, info, &cx, err);
+  ingest_ctx_free(&cx);
+  floe_arena_free(&ar);
+  return rc;
+}
+
+static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, ingest_ctx *cx,
+                      floe_err *err) {
+  memset(info, 0, sizeof *info);
   if (a->kind != FLOE_ASSET_INGEST || !a->source)
     return floe_err_set(err, FLOE_EINPUT, "asset '%s' is not an ingest asset (kind: ingest with source:)", a->key);
   const char *type = floe_node_scalar(floe_node_get(a->source, "type"));
-  floe_arena ar;
-  floe_arena_init(&ar, 4096);
   floe_lake *l = NULL;
   char *select = NULL;
   int rc;
+  size_t ci = 0;
+  while (type && ci < sizeof connectors / sizeof connectors[0] && strcmp(type, connectors[ci].type)) ci++;
+  bool connector = type && ci < sizeof connectors / sizeof connectors[0];
   if (type && !strcmp(type, "csv")) {
-    rc = ingest_csv_select(p, a, &ar, &select, err);
+    rc = ingest_csv_select(p, a, cx->ar, &select, err);
+  } else if (connector) {
+    rc = connectors[ci].select(cx, &select, err);
   } else {
     rc = ingest_fail_at(err, floe_node_get(a->source, "type"),
-                        "source.type: unsupported source type '%s'; expected csv", type ? type : "");
+                        "source.type: unsupported source type '%s'; expected csv, ndjson, parquet, http_json, "
+                        "postgres or command", type ? type : "");
   }
   if (rc) goto out;
   const char *table = a->table ? a->table : a->key;
+  if ((rc = floe_lake_open_project(p, &l, err))) goto out;
+  if (connector && cx->rows_known == 0) { /* nothing to read: no snapshot, nothing to infer a schema from */
+    cx->rows_read = 0;
+    goto out;
+  }
   floe_lake_write_opts o = {0};
+  if (connector && (rc = ingest_shape(cx, l, table, &select, &o, err))) goto out;
   const char *mode = a->mode ? a->mode : "append";
   if (!strcmp(mode, "overwrite")) {
     o.mode = FLOE_LAKE_OVERWRITE;
@@ -82,28 +118,45 @@ int floe_ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit
       floe_buf_sql_ident(&b, a->unique_key[0]);
       floe_buf_printf(&b, " FROM (%s))", select);
     }
-    o.replace_where = floe_arena_strdup(&ar, floe_buf_str(&b));
+    o.replace_where = floe_arena_strdup(cx->ar, floe_buf_str(&b));
     floe_buf_free(&b);
   }
   /* source.replace_where (asset-level replace_where when the loader accepts it) */
   const floe_node *rw = floe_node_get(a->source, "replace_where");
   if (!rw) rw = floe_node_get(a->node, "replace_where");
   if (rw && floe_node_scalar(rw)) o.replace_where = floe_node_scalar(rw);
-  if (a->partition) o.partition_by = node_list_text(&ar, a->partition);
+  if (a->partition) o.partition_by = node_list_text(cx->ar, a->partition);
   if (a->on_schema_change && !strcmp(a->on_schema_change, "fail")) o.no_evolve = true;
-  if ((rc = floe_lake_open_project(p, &l, err))) goto out;
   rc = floe_lake_write(l, table, select, &o, info, err);
-  if (rc == FLOE_EINPUT) ingest_csv_explain(p, a, err);
+  if (rc == FLOE_EINPUT && !connector) ingest_csv_explain(p, a, err);
+  if (rc == FLOE_EINPUT && connector) floe_err_prefix(err, "%s: ", cx->label ? cx->label : type);
+  if (!rc) rc = ingest_write_rejects(cx, l, err);
 out:
   floe_lake_close(l);
-  floe_arena_free(&ar);
   return rc;
 }
 
 int floe_ingest_step(const floe_project *p, const floe_asset *a, const char *run_id, FILE *events, floe_err *err) {
   floe_lake_commit_info info;
-  int rc = floe_ingest_run(p, a, &info, err);
-  if (rc) return rc;
+  floe_arena ar;
+  floe_arena_init(&ar, 4096);
+  ingest_ctx cx;
+  ingest_ctx_init(&cx, p, a, &ar);
+  int rc = ingest_run(p, a, &info, &cx, err);
+  if (rc) {
+    if (cx.sec) { /* an error must not carry a secret (a URL with a token, a connection string) */
+      const char *m = ingest_redact(&cx, err->msg);
+      if (m != err->msg) snprintf(err->msg, sizeof err->msg, "%s", m);
+    }
+    ingest_ctx_free(&cx);
+    floe_arena_free(&ar);
+    return rc;
+  }
+  /* rows read = written + rejected; with merge, rows superseded by a later row of the same key too */
+  int64_t rows_read = cx.rows_read >= 0 ? cx.rows_read : info.added_rows;
+  int64_t rows_written = cx.rows_read >= 0 ? cx.rows_read - cx.rows_rejected : info.added_rows;
+  if (a->mode && (!strcmp(a->mode, "merge") || !strcmp(a->mode, "replace_range")) && cx.rows_read < 0)
+    rows_written = rows_read = info.added_rows;
   const char *table = a->table ? a->table : a->key;
   floe_buf b;
   floe_buf_init(&b, 0);
@@ -113,15 +166,27 @@ int floe_ingest_step(const floe_project *p, const floe_asset *a, const char *run
   floe_buf_printf(&b, ",\"total_rows\":%lld,\"deleted_rows\":%lld,\"mode\":", (long long)info.total_rows,
                   (long long)info.deleted_rows);
   floe_buf_json_str(&b, a->mode ? a->mode : "append");
+  floe_buf_printf(&b, ",\"rows_read\":%lld,\"rows_written\":%lld,\"rows_rejected\":%lld", (long long)rows_read,
+                  (long long)rows_written, (long long)cx.rows_rejected);
+  if (cx.rejects_table) {
+    floe_buf_puts(&b, ",\"rejects_table\":");
+    floe_buf_json_str(&b, cx.rejects_table);
+  }
+  floe_buf_puts(&b, floe_buf_str(&cx.meta));
   floe_buf_puts(&b, "}}\n");
   if (events) {
     fputs(floe_buf_str(&b), events);
     fflush(events);
   }
   floe_buf_free(&b);
-  printf("%s: %lld rows written (snapshot %lld, %lld rows in the table)\n", table, (long long)info.added_rows,
-         (long long)info.snapshot_id, (long long)info.total_rows);
+  printf("%s: %lld rows read, %lld written, %lld rejected (snapshot %lld, %lld rows in the table)\n", table,
+         (long long)rows_read, (long long)rows_written, (long long)cx.rows_rejected, (long long)info.snapshot_id,
+         (long long)info.total_rows);
+  if (cx.rejects_table)
+    printf("%s: %lld rejected rows with their reasons in %s\n", table, (long long)cx.rows_rejected, cx.rejects_table);
   fflush(stdout);
+  ingest_ctx_free(&cx);
+  floe_arena_free(&ar);
   (void)run_id;
   return 0;
 }

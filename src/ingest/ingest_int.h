@@ -31,7 +31,9 @@ typedef struct ingest_ctx {
   const char *label;    /* the source as named in messages: path, URL without secrets, "postgres query" */
   int64_t rows_known;   /* rows the connector staged (-1 = unknown: count them) */
   int64_t rows_read, rows_written, rows_rejected;
-  const char *rejects_table;
+  const char *rejects_table;  /* set by ingest_shape when rows were rejected */
+  const char *rejects_select;
+  int64_t rejects_snapshot;
   floe_buf meta;        /* extra materialization metadata members: ",\"pages\":3" */
 } ingest_ctx;
 
@@ -64,5 +66,7 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
  * (merge keys, replaced range). Rewrites *select to the rows to write. */
 int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select, floe_lake_write_opts *o,
                  floe_err *err) FLOE_WUR;
+/* Appends the rows ingest_shape rejected to the rejects table (after the main write succeeded). */
+int ingest_write_rejects(ingest_ctx *cx, floe_lake *l, floe_err *err) FLOE_WUR;
 
 #endif

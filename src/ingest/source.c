@@ -136,7 +136,7 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
   } else if (!strcmp(format, "ndjson") || !strcmp(format, "json") || !strcmp(format, "jsonl")) {
     floe_buf_puts(&b, "SELECT * FROM read_json(");
     floe_buf_sql_str(&b, path);
-    floe_buf_puts(&b, ", format='newline_delimited', compression='auto', union_by_name=true)");
+    floe_buf_puts(&b, ", format='newline_delimited', compression='auto_detect', union_by_name=true)");
   } else {
     floe_buf_free(&b);
     return ingest_fail_at(err, floe_node_get(cx->a->source, "format"),

@@ -100,10 +100,11 @@ static void register_names(codec *c, const json_t *s) {
 }
 
 static const char *type_name(const json_t *s) {
-  if (json_is_string(s)) return json_string_value(s);
-  if (json_is_object(s)) return json_string_value(json_object_get(s, "type"));
-  if (json_is_array(s)) return "union";
-  return "?";
+  const char *t = NULL;
+  if (json_is_string(s)) t = json_string_value(s);
+  else if (json_is_object(s)) t = json_string_value(json_object_get(s, "type"));
+  else if (json_is_array(s)) t = "union";
+  return t ? t : "?";
 }
 
 static int encode(codec *c, const json_t *schema, const json_t *v, floe_buf *b) {
@@ -287,7 +288,10 @@ typedef struct reader {
   const unsigned char *p, *end;
   codec *c;
   const char *path;
+  int depth; /* nesting guard: schemas come from the file */
 } reader;
+
+#define AVRO_MAX_DEPTH 64
 
 static int bad(reader *r, const char *what) {
   return floe_err_set(r->c->err, FLOE_EFORMAT, "%s: not a valid Avro file (%s)", r->path, what);
@@ -314,7 +318,18 @@ static int get_raw(reader *r, int64_t n, const unsigned char **out) {
   return 0;
 }
 
+static int decode_value(reader *r, const json_t *schema, json_t **out);
+
 static int decode(reader *r, const json_t *schema, json_t **out) {
+  *out = NULL;
+  if (r->depth >= AVRO_MAX_DEPTH) return bad(r, "values nested too deeply");
+  r->depth++;
+  int rc = decode_value(r, schema, out);
+  r->depth--;
+  return rc;
+}
+
+static int decode_value(reader *r, const json_t *schema, json_t **out) {
   *out = NULL;
   schema = resolve(r->c, schema);
   int rc;
@@ -401,8 +416,17 @@ static int decode(reader *r, const json_t *schema, json_t **out) {
       if (n == 0) break;
       if (n < 0) {
         int64_t skip;
+        if (n == INT64_MIN) {
+          rc = bad(r, "bad block count");
+          goto fail_coll;
+        }
         n = -n;
         if ((rc = get_long(r, &skip))) goto fail_coll;
+      }
+      /* Zero-size items (null) would let a tiny file claim billions of values. */
+      if (n > (r->end - r->p) + 64) {
+        rc = bad(r, "block count larger than the data");
+        goto fail_coll;
       }
       for (int64_t k = 0; k < n; k++) {
         json_t *v;
@@ -436,11 +460,16 @@ static int inflate_raw(const unsigned char *in, size_t n, unsigned char **out, s
   if (inflateInit2(&zs, -15) != Z_OK) return -1;
   size_t cap = n * 4 + 1024, len = 0;
   unsigned char *buf = floe_malloc(cap);
+  if (!buf) {
+    inflateEnd(&zs);
+    return -1;
+  }
   zs.next_in = (unsigned char *)in;
   zs.avail_in = (uInt)n;
-  int zr;
+  int zr = Z_OK;
   do {
     if (len == cap) {
+      if (cap > (256u << 20)) break; /* a manifest block is never this large */
       cap *= 2;
       unsigned char *nb = floe_realloc(buf, cap);
       if (!nb) break;
@@ -466,8 +495,16 @@ int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, jso
   size_t len = 0;
   int rc = floe_file_read(path, &data, &len, err);
   if (rc) return rc;
+  rc = lake_avro_read_buf(data, len, path, schema_out, meta_out, records_out, err);
+  floe_free(data);
+  return rc;
+}
+
+int lake_avro_read_buf(const char *data, size_t len, const char *path, json_t **schema_out, json_t **meta_out,
+                       json_t **records_out, floe_err *err) {
+  int rc = 0;
   codec c = {json_object(), err};
-  reader r = {(const unsigned char *)data, (const unsigned char *)data + len, &c, path};
+  reader r = {(const unsigned char *)data, (const unsigned char *)data + len, &c, path, 0};
   json_t *meta = json_object(), *records = json_array(), *schema = NULL;
   int64_t n;
   if (len < 4 || memcmp(data, "Obj\x01", 4)) {
@@ -480,6 +517,10 @@ int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, jso
     if (n == 0) break;
     if (n < 0) {
       int64_t skip;
+      if (n == INT64_MIN) {
+        rc = bad(&r, "bad header count");
+        goto out;
+      }
       n = -n;
       if ((rc = get_long(&r, &skip))) goto out;
     }
@@ -533,7 +574,12 @@ int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, jso
       }
       blk = inflated;
     }
-    reader br = {blk, blk + ilen, &c, path};
+    reader br = {blk, blk + ilen, &c, path, 0};
+    if (count < 0 || count > (int64_t)ilen + 64) {
+      floe_free(inflated);
+      rc = bad(&r, "block count larger than the data");
+      goto out;
+    }
     for (int64_t k = 0; k < count && !rc; k++) {
       json_t *v;
       rc = decode(&br, schema, &v);
@@ -543,7 +589,6 @@ int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, jso
     if (rc) goto out;
   }
 out:
-  floe_free(data);
   json_decref(c.names);
   if (rc) {
     json_decref(meta);

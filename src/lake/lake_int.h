@@ -45,6 +45,9 @@ int lake_avro_write_memo(const char *path, const json_t *schema, const char *con
                          lake_memo *memo, int64_t *size_out, floe_err *err) FLOE_WUR;
 /* Reads an Avro container: *records is a JSON array (see avro.c for the value mapping). */
 int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, json_t **records, floe_err *err) FLOE_WUR;
+/* Same, from memory (path names the data in errors). */
+int lake_avro_read_buf(const char *data, size_t len, const char *path, json_t **schema_out, json_t **meta_out,
+                       json_t **records, floe_err *err) FLOE_WUR;
 int lake_unhex(const char *hex, unsigned char *out);
 char *lake_hex(const unsigned char *p, size_t n);
 

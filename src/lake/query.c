@@ -49,6 +49,40 @@ static bool as_of_is_time(const char *as_of) {
   return floe_time_parse(as_of, &us) == 0;
 }
 
+/* The view's SELECT. Files floe wrote with exactly the schema being shown are read by column name (the
+ * fast path); others (older schemas, other engines' files) are mapped by field id. */
+static void view_sql(floe_buf *q, const json_t *meta, const json_t *schema, const json_t *entries) {
+  bool ours = json_string_value(json_object_get(json_object_get(meta, "properties"), "floe.writer")) != NULL;
+  if (!ours || !json_array_size(entries)) {
+    lake_scan_sql(q, schema, entries, false);
+    return;
+  }
+  if (lake_single_schema(meta)) {
+    lake_scan_sql(q, schema, entries, true);
+    return;
+  }
+  json_int_t sid = json_integer_value(json_object_get(schema, "schema-id"));
+  json_t *same = json_array(), *other = json_array();
+  size_t i;
+  json_t *e;
+  json_array_foreach(entries, i, e) {
+    json_t *snap = lake_snapshot(meta, json_integer_value(json_object_get(e, "snapshot_id")));
+    json_t *ss = snap ? json_object_get(snap, "schema-id") : NULL;
+    json_array_append(ss && json_integer_value(ss) == sid ? same : other, e);
+  }
+  if (json_array_size(same) && json_array_size(other)) {
+    floe_buf_puts(q, "SELECT * FROM (");
+    lake_scan_sql(q, schema, same, true);
+    floe_buf_puts(q, ") UNION ALL BY NAME SELECT * FROM (");
+    lake_scan_sql(q, schema, other, false);
+    floe_buf_puts(q, ")");
+  } else {
+    lake_scan_sql(q, schema, entries, json_array_size(other) == 0);
+  }
+  json_decref(same);
+  json_decref(other);
+}
+
 int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) {
   *out = NULL;
   floe_engine *e;
@@ -99,7 +133,7 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
     floe_buf_putc(&q, '.');
     floe_buf_sql_ident(&q, name);
     floe_buf_puts(&q, " AS ");
-    lake_scan_sql(&q, schema, entries, lake_single_schema(t.meta) && schema == lake_current_schema(t.meta));
+    view_sql(&q, t.meta, schema, entries);
     rc = floe_engine_exec(e, floe_buf_str(&q), err);
     floe_buf_free(&q);
     json_decref(entries);

@@ -478,6 +478,9 @@ static json_t *meta_for_update(const json_t *base) {
   return m;
 }
 
+#define MANIFEST_MERGE_MIN_COUNT 100
+#define MANIFEST_MERGE_MAX_BYTES (8 << 20)
+
 int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **out, floe_err *err) {
   json_t *meta = meta_for_update(base->meta);
   int rc = 0;
@@ -553,6 +556,43 @@ int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **
       json_decref(entries);
       if (rc) goto out;
     }
+  }
+  /* Manifest merging (as Java's MergeAppend, commit.manifest.min-count-to-merge = 100): once a snapshot
+   * would list too many manifests, the small ones of the default spec are merged into one, so scan
+   * planning and the manifest list stay small however many appends the table has seen. */
+  if (json_array_size(new_ml) + 1 > MANIFEST_MERGE_MIN_COUNT) {
+    int spec_id = (int)json_integer_value(json_object_get(meta, "default-spec-id"));
+    json_t *merged = json_array(), *keep = json_array();
+    size_t i, j, nmerged = 0;
+    json_t *mf, *e;
+    json_array_foreach(new_ml, i, mf) {
+      if (json_integer_value(json_object_get(mf, "partition_spec_id")) != spec_id ||
+          json_integer_value(json_object_get(mf, "manifest_length")) >= MANIFEST_MERGE_MAX_BYTES) {
+        json_array_append(keep, mf);
+        continue;
+      }
+      json_t *entries;
+      if ((rc = lake_read_manifest(mf, &entries, err))) break;
+      json_array_foreach(entries, j, e) {
+        if (json_integer_value(json_object_get(e, "status")) == 2) continue;
+        json_object_set_new(e, "status", json_integer(0));
+        json_array_append(merged, e);
+      }
+      json_decref(entries);
+      nmerged++;
+    }
+    if (!rc && nmerged > 1) {
+      json_t *nmf = NULL;
+      rc = write_manifest(l, base, meta, spec_id, merged, snap_id, seq, &nmf, err);
+      if (!rc) {
+        json_array_append_new(keep, nmf);
+        json_array_clear(new_ml);
+        json_array_extend(new_ml, keep);
+      }
+    }
+    json_decref(merged);
+    json_decref(keep);
+    if (rc) goto out;
   }
   if (json_array_size(ch->added)) {
     json_t *entries = json_array();

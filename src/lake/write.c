@@ -490,8 +490,10 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const char *predicate, 
       int64_t n = 0;
       json_t *part = json_object_get(df, "partition");
       json_t *spec = lake_spec(meta, (int)json_integer_value(json_object_get(e, "_spec_id")));
+      json_t *no_part = part ? NULL : json_object();
       rc = write_data(l, location, schema, json_object_get(spec, "fields"), floe_buf_str(&sel),
-                      part ? part : json_object(), added, &n, err);
+                      part ? part : no_part, added, &n, err);
+      json_decref(no_part);
       floe_buf_free(&sel);
       json_decref(one);
       break;

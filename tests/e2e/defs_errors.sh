@@ -95,7 +95,7 @@ bad '' "assets:
     retry: {max_retries: 2, backoff: expo}" \
   "assets/a.yaml:5:38: assets[0].retry.backoff: invalid value; expected one of constant, linear, exponential, found 'expo'"
 bad '' 'assets:
-  - {key: a, kind: ingest, source: {type: csv}, mode: apend}' "assets[0].mode: invalid value; expected one of append, overwrite, merge, found 'apend' (did you mean 'append'?)"
+  - {key: a, kind: ingest, source: {type: csv}, mode: apend}' "assets[0].mode: invalid value; expected one of append, overwrite, merge, replace_range, found 'apend' (did you mean 'append'?)"
 # negative numbers
 bad '' "assets:
   - key: a

@@ -40,6 +40,12 @@ expect_rc 0 f query "SELECT count(*) FROM oso.events" --format csv
 expect_out "3"
 expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of "$S1"
 [ "$OUT" = $'n\n2' ] || fail "as-of snapshot: $OUT"
+# as of a time: epoch ms, and ISO-8601 (the snapshot current at that moment)
+T1=$(f lake snapshots oso.events --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["timestamp-ms"])')
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of "$T1"
+[ "$OUT" = $'n\n2' ] || fail "as-of epoch ms: $OUT"
+expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of "2000-01-01T00:00:00Z"
+[ "$OUT" = $'n\n0' ] || fail "as-of before the table existed: $OUT"
 expect_rc 0 f lake tag oso.events consumer --snapshot "$S1"
 expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of consumer
 [ "$OUT" = $'n\n2' ] || fail "as-of tag: $OUT"

@@ -1,0 +1,478 @@
+/* shape.c — the rows between a connector and the lake. A connector gives a raw SELECT (DuckDB reads
+ * the file it staged or named); this module
+ *   - keeps nested JSON (structs, lists, maps) as JSON text, or flattens declared paths into columns
+ *     (`source.flatten: {owner_login: owner.login}`);
+ *   - applies the asset's explicit `columns:` types over the inferred ones, and the table's types to
+ *     columns it already has;
+ *   - checks every row (a value that does not convert, a NULL merge key, a row outside the replaced
+ *     range) and either fails the step naming the source, the row number and the reason, or — with
+ *     `rejects: true` — keeps the bad rows apart for <table>__rejects: never drops one silently;
+ *   - checks `on_schema_change: fail` against the table, dedupes merge keys (last row wins) and sets the
+ *     range predicate of `mode: replace_range`.
+ * Row numbers are 1-based positions in the source as read (over all files of a glob, in order). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "floe/engine.h"
+#include "ingest_int.h"
+
+typedef struct col {
+  const char *name, *raw_type; /* as the source gives it */
+  const char *target;          /* DuckDB type to cast to, or NULL */
+  bool nested, declared;
+} col;
+
+static bool is_nested(const char *t) {
+  return strstr(t, "STRUCT(") || strstr(t, "MAP(") || strstr(t, "UNION(") || floe_str_ends(t, "]") || !strcmp(t, "JSON");
+}
+
+static const char *iceberg_to_duck(const json_t *type) {
+  const char *t = json_string_value(type);
+  if (!t) return NULL;
+  static const struct {
+    const char *ice, *duck;
+  } map[] = {{"boolean", "BOOLEAN"}, {"int", "INTEGER"},   {"long", "BIGINT"},     {"float", "FLOAT"},
+             {"double", "DOUBLE"},   {"string", "VARCHAR"}, {"date", "DATE"},       {"timestamp", "TIMESTAMP"},
+             {"timestamptz", "TIMESTAMP WITH TIME ZONE"},   {"time", "TIME"},       {"uuid", "UUID"},
+             {"binary", "BLOB"}};
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (!strcmp(t, map[i].ice)) return map[i].duck;
+  if (!strncmp(t, "decimal(", 8)) return t;
+  return NULL;
+}
+
+/* The table's current columns: name -> DuckDB type (arena strings); *exists false when no table. */
+static int table_columns(ingest_ctx *cx, floe_lake *l, const char *table, floe_map *cols, bool *exists,
+                         floe_err *err) {
+  char *text = NULL, *loc = NULL;
+  *exists = false;
+  int rc = floe_lake_metadata(l, table, &text, &loc, err);
+  if (rc == FLOE_ENOTFOUND) {
+    floe_err_clear(err);
+    return 0;
+  }
+  if (rc) return rc;
+  *exists = true;
+  json_t *meta = json_loads(text, 0, NULL);
+  floe_free(text);
+  floe_free(loc);
+  if (!meta) return floe_err_set(err, FLOE_EFORMAT, "table %s: unreadable metadata", table);
+  json_int_t sid = json_integer_value(json_object_get(meta, "current-schema-id"));
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(meta, "schemas"), i, s) {
+    if (json_integer_value(json_object_get(s, "schema-id")) != sid) continue;
+    size_t j;
+    json_t *f;
+    json_array_foreach(json_object_get(s, "fields"), j, f) {
+      const char *name = floe_arena_strdup(cx->ar, json_string_value(json_object_get(f, "name")));
+      const char *dt = iceberg_to_duck(json_object_get(f, "type"));
+      if (name && floe_map_put(cols, name, (void *)floe_arena_strdup(cx->ar, dt ? dt : ""))) rc = FLOE_ENOMEM;
+    }
+  }
+  json_decref(meta);
+  return rc ? floe_err_set(err, FLOE_ENOMEM, "out of memory") : 0;
+}
+
+/* FLOE_START/FLOE_END, else the run config's ops.<asset>.config.{start,end}, else range.start/end. */
+static int range_bounds(ingest_ctx *cx, const floe_node *range, const char **start, const char **end, floe_err *err) {
+  *start = getenv("FLOE_START");
+  *end = getenv("FLOE_END");
+  if (*start && *start[0] && *end && *end[0]) return 0;
+  *start = *end = NULL;
+  const char *cfg = getenv("FLOE_RUN_CONFIG");
+  if (cfg && floe_path_exists(cfg)) {
+    char *text;
+    size_t len;
+    floe_node *root = NULL;
+    int rc = floe_file_read(cfg, &text, &len, err);
+    if (rc) return rc;
+    rc = floe_yaml_parse(cx->ar, cfg, text, len, &root, err);
+    floe_free(text);
+    if (rc) return rc;
+    const floe_node *c = floe_node_get(floe_node_get(floe_node_get(root, "ops"), cx->a->key), "config");
+    *start = floe_node_scalar(floe_node_get(c, "start"));
+    *end = floe_node_scalar(floe_node_get(c, "end"));
+    if (*start && *end) return 0;
+  }
+  *start = floe_node_scalar(floe_node_get(range, "start"));
+  *end = floe_node_scalar(floe_node_get(range, "end"));
+  if (!*start) *start = floe_node_scalar(floe_node_get(cx->a->source, "start"));
+  if (!*end) *end = floe_node_scalar(floe_node_get(cx->a->source, "end"));
+  if (*start && *end) return 0;
+  return ingest_fail_at(err, range ? range : cx->a->node,
+                        "mode replace_range: no range to replace; expected FLOE_START and FLOE_END (a partitioned run), "
+                        "run config ops.%s.config.{start, end}, or range: {start, end}",
+                        cx->a->key);
+}
+
+static void put_value(floe_buf *b, const col *c) {
+  if (c->nested) {
+    floe_buf_puts(b, strcmp(c->raw_type, "JSON") ? "CAST(to_json(" : "CAST((");
+    floe_buf_sql_ident(b, c->name);
+    floe_buf_puts(b, ") AS VARCHAR)");
+  } else {
+    floe_buf_sql_ident(b, c->name);
+  }
+}
+
+static bool same_type(const char *a, const char *b) {
+  if (!strcasecmp(a, b)) return true;
+  if (!strcasecmp(a, "TIMESTAMPTZ") && !strcasecmp(b, "TIMESTAMP WITH TIME ZONE")) return true;
+  if (!strcasecmp(b, "TIMESTAMPTZ") && !strcasecmp(a, "TIMESTAMP WITH TIME ZONE")) return true;
+  return false;
+}
+
+/* Appends "WHEN <bad> THEN <reason>" for a value that does not convert to c->target. */
+static void put_cast_check(floe_buf *b, const col *c) {
+  floe_buf_puts(b, " WHEN ");
+  put_value(b, c);
+  floe_buf_printf(b, " IS NOT NULL AND TRY_CAST(");
+  put_value(b, c);
+  floe_buf_printf(b, " AS %s) IS NULL THEN ", c->target);
+  char quoted[512];
+  snprintf(quoted, sizeof quoted, "column '%s': cannot convert ", c->name);
+  floe_buf_sql_str(b, quoted);
+  floe_buf_puts(b, " || left(CAST(");
+  put_value(b, c);
+  floe_buf_puts(b, " AS VARCHAR), 200) || ' to ");
+  floe_buf_puts(b, c->target);
+  floe_buf_puts(b, "'");
+}
+
+int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select, floe_lake_write_opts *o,
+                 floe_err *err) {
+  const floe_asset *a = cx->a;
+  const floe_node *src = a->source;
+  floe_engine *eng;
+  floe_result *r = NULL;
+  floe_map tcols = {0};
+  col *cols = NULL;
+  size_t ncols = 0;
+  floe_buf inner, q, reason, out, rej;
+  floe_buf_init(&inner, 0);
+  floe_buf_init(&q, 0);
+  floe_buf_init(&reason, 0);
+  floe_buf_init(&out, 0);
+  floe_buf_init(&rej, 0);
+  int rc = floe_lake_engine(l, &eng, err);
+  if (rc) goto done;
+  /* 1. Flattened paths become extra columns of the raw rows. */
+  const floe_node *flat = floe_node_get(src, "flatten");
+  if (flat && flat->type != FLOE_NODE_MAP) {
+    rc = ingest_fail_at(err, flat, "source.flatten: expected a mapping new_column: path.in.a.nested.column");
+    goto done;
+  }
+  floe_buf_printf(&inner, "SELECT *");
+  for (size_t i = 0; flat && i < flat->len; i++) {
+    const char *path = floe_node_scalar(flat->items[i]);
+    const char *dot = path ? strchr(path, '.') : NULL;
+    if (!dot || dot == path || !dot[1]) {
+      rc = ingest_fail_at(err, flat->items[i], "source.flatten.%s: expected a path column.field[.field...]", flat->keys[i]);
+      goto done;
+    }
+    floe_buf_puts(&inner, ", json_extract_string(to_json(");
+    floe_buf_append(&inner, "\"", 1);
+    for (const char *c = path; c < dot; c++) {
+      if (*c == '"') floe_buf_putc(&inner, '"');
+      floe_buf_putc(&inner, *c);
+    }
+    floe_buf_puts(&inner, "\"), ");
+    char *jp = floe_arena_printf(cx->ar, "$.%s", dot + 1);
+    floe_buf_sql_str(&inner, jp);
+    floe_buf_puts(&inner, ") AS ");
+    floe_buf_sql_ident(&inner, flat->keys[i]);
+  }
+  floe_buf_printf(&inner, " FROM (%s) AS __floe_raw", *select);
+  /* 2. The source's columns. */
+  floe_buf_printf(&q, "DESCRIBE %s", floe_buf_str(&inner));
+  if ((rc = floe_engine_query(eng, floe_buf_str(&q), &r, err))) {
+    err->code = rc = FLOE_EINPUT;
+    floe_err_prefix(err, "%s: ", cx->label ? cx->label : "source");
+    goto done;
+  }
+  const floe_node *decl = a->columns ? a->columns : floe_node_get(src, "columns");
+  size_t nr = floe_result_nrows(r);
+  cols = floe_arena_alloc(cx->ar, (nr + (decl ? decl->len : 0) + 1) * sizeof *cols);
+  if (!cols) {
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < nr; i++) {
+    cols[ncols].name = floe_arena_strdup(cx->ar, floe_result_str(r, 0, i));
+    cols[ncols].raw_type = floe_arena_strdup(cx->ar, floe_result_str(r, 1, i));
+    cols[ncols].nested = is_nested(cols[ncols].raw_type);
+    ncols++;
+  }
+  floe_result_free(r);
+  r = NULL;
+  /* 3. Types: declared > the table's > inferred. */
+  bool exists;
+  if ((rc = table_columns(cx, l, table, &tcols, &exists, err))) goto done;
+  if (decl && decl->type == FLOE_NODE_MAP) {
+    for (size_t j = 0; j < decl->len; j++) {
+      const char *t = floe_node_scalar(decl->items[j]);
+      const char *d = t ? ingest_duck_type(t) : NULL;
+      if (!d) {
+        rc = ingest_fail_at(err, decl->items[j],
+                            "columns.%s: unknown type '%s'; expected boolean, int, long, float, double, string, json, "
+                            "date, timestamp, timestamptz or decimal(P,S)",
+                            decl->keys[j], t ? t : "");
+        goto done;
+      }
+      size_t i = 0;
+      while (i < ncols && strcmp(cols[i].name, decl->keys[j])) i++;
+      if (i == ncols) { /* declared but absent from the source: a NULL column of that type */
+        cols[ncols].name = decl->keys[j];
+        cols[ncols].raw_type = "NULL";
+        ncols++;
+      }
+      cols[i].target = d;
+      cols[i].declared = true;
+    }
+  }
+  const char *osc = a->on_schema_change ? a->on_schema_change : "evolve";
+  if (strcmp(osc, "evolve") && strcmp(osc, "fail")) {
+    rc = ingest_fail_at(err, floe_node_get(a->node, "on_schema_change"),
+                        "on_schema_change: unknown value '%s'; expected evolve or fail", osc);
+    goto done;
+  }
+  floe_buf newcols;
+  floe_buf_init(&newcols, 0);
+  for (size_t i = 0; i < ncols; i++) {
+    col *c = &cols[i];
+    const char *tt = floe_map_get(&tcols, c->name);
+    if (exists && !tt) floe_buf_printf(&newcols, "%s'%s'", newcols.len ? ", " : "", c->name);
+    if (!c->target && tt && tt[0] && !c->nested && !same_type(tt, c->raw_type) && strcmp(c->raw_type, "NULL"))
+      c->target = tt;
+    if (c->target && (same_type(c->target, c->raw_type) || (c->nested && !strcmp(c->target, "VARCHAR"))))
+      c->target = c->declared ? c->target : NULL;
+  }
+  if (newcols.len && !strcmp(osc, "fail")) {
+    rc = ingest_fail_at(err, floe_node_get(a->node, "on_schema_change"),
+                        "%s: the source has new column(s) %s that table %s does not have, and on_schema_change is fail "
+                        "(set it to evolve to add them)",
+                        cx->label ? cx->label : "source", floe_buf_str(&newcols), table);
+    floe_buf_free(&newcols);
+    goto done;
+  }
+  floe_buf_free(&newcols);
+  if (!strcmp(osc, "fail")) o->no_evolve = true;
+  /* 4. The reason a row does not fit (NULL when it does). */
+  bool merge = a->mode && !strcmp(a->mode, "merge");
+  floe_buf_puts(&reason, "CASE");
+  size_t nterms = 0;
+  for (size_t i = 0; i < ncols; i++) {
+    if (!cols[i].target || !strcmp(cols[i].raw_type, "NULL")) continue;
+    put_cast_check(&reason, &cols[i]);
+    nterms++;
+  }
+  if (merge) {
+    for (size_t k = 0; k < a->nunique_key; k++) {
+      size_t i = 0;
+      while (i < ncols && strcmp(cols[i].name, a->unique_key[k])) i++;
+      if (i == ncols) {
+        const floe_node *uk = floe_node_get(a->node, "unique_key");
+        rc = ingest_fail_at(err, uk && uk->type == FLOE_NODE_SEQ && k < uk->len ? uk->items[k] : uk,
+                            "unique_key: the source has no column '%s'", a->unique_key[k]);
+        goto done;
+      }
+      floe_buf_puts(&reason, " WHEN ");
+      floe_buf_sql_ident(&reason, a->unique_key[k]);
+      floe_buf_puts(&reason, " IS NULL THEN ");
+      char *m = floe_arena_printf(cx->ar, "merge key column '%s' is null", a->unique_key[k]);
+      floe_buf_sql_str(&reason, m);
+      nterms++;
+    }
+  }
+  bool ranged = a->mode && !strcmp(a->mode, "replace_range");
+  if (ranged) {
+    const floe_node *range = a->range;
+    const char *rcol = floe_node_scalar(floe_node_get(range, "column"));
+    if (!rcol) {
+      rc = ingest_fail_at(err, range ? range : a->node,
+                          "range.column: missing; mode replace_range needs the timestamp column of the range");
+      goto done;
+    }
+    size_t i = 0;
+    while (i < ncols && strcmp(cols[i].name, rcol)) i++;
+    if (i == ncols) {
+      rc = ingest_fail_at(err, floe_node_get(range, "column"), "range.column: the source has no column '%s'", rcol);
+      goto done;
+    }
+    const char *start, *end;
+    if ((rc = range_bounds(cx, range, &start, &end, err))) goto done;
+    const char *rt = cols[i].target ? cols[i].target : cols[i].raw_type;
+    if (!strcmp(rt, "VARCHAR") || cols[i].nested) rt = "TIMESTAMP";
+    /* check the bounds parse, so a typo is an input error and not a silent empty range */
+    floe_buf chk;
+    floe_buf_init(&chk, 0);
+    floe_buf_puts(&chk, "SELECT CAST(");
+    floe_buf_sql_str(&chk, start);
+    floe_buf_printf(&chk, " AS %s) < CAST(", rt);
+    floe_buf_sql_str(&chk, end);
+    floe_buf_printf(&chk, " AS %s)", rt);
+    rc = floe_engine_query(eng, floe_buf_str(&chk), &r, err);
+    floe_buf_free(&chk);
+    if (rc) {
+      rc = floe_err_set(err, FLOE_EINPUT, "mode replace_range: range [%s, %s) is not a %s range", start, end, rt);
+      goto done;
+    }
+    floe_result_free(r);
+    r = NULL;
+    floe_buf v;
+    floe_buf_init(&v, 0);
+    floe_buf_puts(&v, "TRY_CAST(");
+    put_value(&v, &cols[i]);
+    floe_buf_printf(&v, " AS %s)", rt);
+    floe_buf_printf(&reason, " WHEN %s IS NULL THEN ", floe_buf_str(&v));
+    floe_buf_sql_str(&reason, floe_arena_printf(cx->ar, "range column '%s' is null or not a %s", rcol, rt));
+    floe_buf_printf(&reason, " WHEN NOT (%s >= CAST(", floe_buf_str(&v));
+    floe_buf_sql_str(&reason, start);
+    floe_buf_printf(&reason, " AS %s) AND %s < CAST(", rt, floe_buf_str(&v));
+    floe_buf_sql_str(&reason, end);
+    floe_buf_printf(&reason, " AS %s)) THEN 'range column ' || ", rt);
+    floe_buf_sql_str(&reason, rcol);
+    floe_buf_puts(&reason, " || ': ' || CAST(");
+    put_value(&reason, &cols[i]);
+    floe_buf_puts(&reason, " AS VARCHAR) || ");
+    floe_buf_sql_str(&reason, floe_arena_printf(cx->ar, " is outside the range being replaced [%s, %s)", start, end));
+    floe_buf_free(&v);
+    nterms++;
+    /* the rows of the table in the range go, in the same snapshot */
+    floe_buf pred;
+    floe_buf_init(&pred, 0);
+    floe_buf_sql_ident(&pred, rcol);
+    floe_buf_puts(&pred, " >= ");
+    floe_buf_sql_str(&pred, start);
+    floe_buf_puts(&pred, " AND ");
+    floe_buf_sql_ident(&pred, rcol);
+    floe_buf_puts(&pred, " < ");
+    floe_buf_sql_str(&pred, end);
+    o->replace_where = floe_arena_strdup(cx->ar, floe_buf_str(&pred));
+    floe_buf_free(&pred);
+    floe_buf_printf(&cx->meta, ",\"range_start\":");
+    floe_buf_json_str(&cx->meta, start);
+    floe_buf_printf(&cx->meta, ",\"range_end\":");
+    floe_buf_json_str(&cx->meta, end);
+  }
+  floe_buf_puts(&reason, " END");
+  /* 5. The rows to write. */
+  floe_buf_puts(&out, "SELECT ");
+  for (size_t i = 0; i < ncols; i++) {
+    if (i) floe_buf_puts(&out, ", ");
+    const col *c = &cols[i];
+    if (!strcmp(c->raw_type, "NULL")) {
+      floe_buf_printf(&out, "CAST(NULL AS %s)", c->target);
+    } else if (c->target) {
+      floe_buf_puts(&out, "CAST(");
+      put_value(&out, c);
+      floe_buf_printf(&out, " AS %s)", c->target);
+    } else {
+      put_value(&out, c);
+    }
+    floe_buf_puts(&out, " AS ");
+    floe_buf_sql_ident(&out, c->name);
+  }
+  bool numbered = nterms > 0 || merge;
+  char *base = floe_arena_printf(cx->ar, "SELECT row_number() OVER () AS __floe_row, * FROM (%s) AS __floe_r",
+                                 floe_buf_str(&inner));
+  if (!numbered) {
+    floe_buf_printf(&out, " FROM (%s) AS __floe_r", floe_buf_str(&inner));
+    cx->rows_read = cx->rows_known;
+  } else {
+    floe_buf_printf(&out, " FROM (%s) AS __floe_b WHERE (%s) IS NULL", base, nterms ? floe_buf_str(&reason) : "NULL");
+    if (merge) { /* one row per key: the last one in the source wins */
+      floe_buf_puts(&out, " QUALIFY row_number() OVER (PARTITION BY ");
+      for (size_t k = 0; k < a->nunique_key; k++) {
+        if (k) floe_buf_puts(&out, ", ");
+        floe_buf_sql_ident(&out, a->unique_key[k]);
+      }
+      floe_buf_puts(&out, " ORDER BY __floe_row DESC) = 1");
+    }
+    /* 6. Check every row once: counts, the first bad row. */
+    floe_buf_reset(&q);
+    floe_buf_printf(&q,
+                    "SELECT count(*), count(__reason), min(__floe_row) FILTER (WHERE __reason IS NOT NULL), "
+                    "arg_min(__reason, __floe_row) FILTER (WHERE __reason IS NOT NULL), ");
+    if (merge) {
+      floe_buf_puts(&q, "count(DISTINCT (");
+      for (size_t k = 0; k < a->nunique_key; k++) {
+        if (k) floe_buf_puts(&q, ", ");
+        floe_buf_sql_ident(&q, a->unique_key[k]);
+      }
+      floe_buf_puts(&q, ")) FILTER (WHERE __reason IS NULL)");
+    } else {
+      floe_buf_puts(&q, "count(*) - count(__reason)");
+    }
+    floe_buf_printf(&q, " FROM (SELECT __floe_row, (%s) AS __reason, * FROM (%s) AS __floe_b)",
+                    nterms ? floe_buf_str(&reason) : "CAST(NULL AS VARCHAR)", base);
+    if ((rc = floe_engine_query(eng, floe_buf_str(&q), &r, err))) {
+      err->code = rc = FLOE_EINPUT;
+      floe_err_prefix(err, "%s: ", cx->label ? cx->label : "source");
+      goto done;
+    }
+    int64_t total = floe_result_i64(r, 0, 0), bad = floe_result_i64(r, 1, 0), keys = floe_result_i64(r, 4, 0);
+    cx->rows_read = total;
+    cx->rows_rejected = bad;
+    if (merge && total - bad > keys)
+      floe_buf_printf(&cx->meta, ",\"rows_superseded\":%lld", (long long)(total - bad - keys));
+    if (bad) {
+      int64_t first = floe_result_i64(r, 2, 0);
+      const char *why = floe_result_str(r, 3, 0);
+      bool keep = a->rejects && (ingest_bool(a->rejects, false) ||
+                                 (a->rejects->type == FLOE_NODE_MAP && ingest_bool(floe_node_get(a->rejects, "enabled"), true)));
+      if (!keep) {
+        rc = floe_err_set(err, FLOE_EINPUT,
+                          "%s: row %lld: %s (%lld row%s of %lld do not fit; nothing was written — set rejects: true on "
+                          "the asset to load the others and keep these in %s__rejects)",
+                          cx->label ? cx->label : "source", (long long)first, why ? why : "bad row", (long long)bad,
+                          bad == 1 ? "" : "s", (long long)total, table);
+        goto done;
+      }
+      const char *rt = a->rejects->type == FLOE_NODE_MAP ? floe_node_scalar(floe_node_get(a->rejects, "table")) : NULL;
+      cx->rejects_table = rt ? (strchr(rt, '.') ? rt : floe_arena_printf(cx->ar, "%s.%s", cx->p->lake_namespace, rt))
+                             : floe_arena_printf(cx->ar, "%s__rejects", table);
+      floe_buf_puts(&rej, "SELECT ");
+      floe_buf_sql_str(&rej, cx->label ? cx->label : "source");
+      floe_buf_puts(&rej, " AS source, __floe_row AS row_number, __reason AS reason, CAST(to_json({");
+      for (size_t i = 0; i < ncols; i++) {
+        if (!strcmp(cols[i].raw_type, "NULL")) continue;
+        if (i) floe_buf_puts(&rej, ", ");
+        floe_buf_sql_str(&rej, cols[i].name);
+        floe_buf_puts(&rej, ": ");
+        floe_buf_sql_ident(&rej, cols[i].name);
+      }
+      floe_buf_puts(&rej, "}) AS VARCHAR) AS record, ");
+      const char *run = getenv("FLOE_RUN_ID");
+      floe_buf_sql_str(&rej, run ? run : "");
+      floe_buf_printf(&rej, " AS run_id, CAST(now() AS TIMESTAMP) AS rejected_at FROM (SELECT (%s) AS __reason, * FROM (%s) AS __floe_b) "
+                            "WHERE __reason IS NOT NULL",
+                      floe_buf_str(&reason), base);
+    }
+    floe_result_free(r);
+    r = NULL;
+  }
+  *select = floe_arena_strdup(cx->ar, floe_buf_str(&out));
+  if (rej.len) cx->rejects_select = floe_arena_strdup(cx->ar, floe_buf_str(&rej));
+done:
+  floe_result_free(r);
+  floe_map_free(&tcols);
+  floe_buf_free(&inner);
+  floe_buf_free(&q);
+  floe_buf_free(&reason);
+  floe_buf_free(&out);
+  floe_buf_free(&rej);
+  return rc;
+}
+
+int ingest_write_rejects(ingest_ctx *cx, floe_lake *l, floe_err *err) {
+  if (!cx->rejects_select) return 0;
+  floe_lake_write_opts o = {.mode = FLOE_LAKE_APPEND};
+  floe_lake_commit_info info;
+  int rc = floe_lake_write(l, cx->rejects_table, cx->rejects_select, &o, &info, err);
+  if (rc) floe_err_prefix(err, "writing the rejected rows to %s: ", cx->rejects_table);
+  else cx->rejects_snapshot = info.snapshot_id;
+  return rc;
+}
