@@ -106,4 +106,9 @@ expect_out "GET $B/slow: Timeout was reached"
 # the logs never hold a secret either
 expect_rc 0 f run logs "$(last_run)"
 expect_no_out "s3cr3t-tok"
+# secrets from the environment (not .env) reach built-in ingest steps too
+printf 'DAGSTER__API__KEY=k3y-value\n' > $P/.env
+: > $T/requests.log
+DAGSTER__API__TOKEN=env-tok-123 expect_rc 0 f asset materialize --select oso.gh_events
+grep -q '"auth": "Bearer env-tok-123"' $T/requests.log || fail "token from the environment did not reach the ingest step: $(head -2 $T/requests.log)"
 echo ok
