@@ -49,8 +49,43 @@ static bool as_of_is_time(const char *as_of) {
   return floe_time_parse(as_of, &us) == 0;
 }
 
-/* The view's SELECT. Files floe wrote with exactly the schema being shown are read by column name (the
- * fast path); others (older schemas, other engines' files) are mapped by field id. */
+static const json_t *schema_by_id(const json_t *meta, json_int_t id) {
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(meta, "schemas"), i, s) {
+    if (json_integer_value(json_object_get(s, "schema-id")) == id) return s;
+  }
+  return NULL;
+}
+
+/* SELECT over files floe wrote with schema `from`, shown as schema `to`: columns by their names in
+ * `from`, renamed and cast to `to` by field id; columns `from` lacks are NULL. */
+static void group_sql(floe_buf *q, const json_t *from, const json_t *to, const json_t *entries) {
+  char tb[64];
+  floe_buf_puts(q, "SELECT ");
+  size_t i, j;
+  json_t *f, *g;
+  json_array_foreach(json_object_get(to, "fields"), i, f) {
+    json_int_t id = json_integer_value(json_object_get(f, "id"));
+    const char *src = NULL;
+    json_array_foreach(json_object_get(from, "fields"), j, g) {
+      if (json_integer_value(json_object_get(g, "id")) == id) src = json_string_value(json_object_get(g, "name"));
+    }
+    if (i) floe_buf_puts(q, ", ");
+    floe_buf_puts(q, "CAST(");
+    if (src) floe_buf_sql_ident(q, src);
+    else floe_buf_puts(q, "NULL");
+    floe_buf_printf(q, " AS %s) AS ", lake_duck_type(json_string_value(json_object_get(f, "type")), tb, sizeof tb));
+    floe_buf_sql_ident(q, json_string_value(json_object_get(f, "name")));
+  }
+  floe_buf_puts(q, " FROM (");
+  lake_scan_sql(q, from, entries, true);
+  floe_buf_puts(q, ")");
+}
+
+/* The view's SELECT. Files floe wrote are read by column name, grouped by the schema they were written
+ * with (the snapshot that added them records it) and projected onto the schema shown — the fast path.
+ * Files of tables other engines wrote are mapped by field id (read_parquet's schema= parameter). */
 static void view_sql(floe_buf *q, const json_t *meta, const json_t *schema, const json_t *entries) {
   bool ours = json_string_value(json_object_get(json_object_get(meta, "properties"), "floe.writer")) != NULL;
   if (!ours || !json_array_size(entries)) {
@@ -61,26 +96,39 @@ static void view_sql(floe_buf *q, const json_t *meta, const json_t *schema, cons
     lake_scan_sql(q, schema, entries, true);
     return;
   }
-  json_int_t sid = json_integer_value(json_object_get(schema, "schema-id"));
-  json_t *same = json_array(), *other = json_array();
+  json_t *groups = json_object(); /* schema-id -> array of entries */
+  json_t *unknown = json_array();  /* files whose snapshot was expired: schema not on record */
   size_t i;
   json_t *e;
   json_array_foreach(entries, i, e) {
     json_t *snap = lake_snapshot(meta, json_integer_value(json_object_get(e, "snapshot_id")));
     json_t *ss = snap ? json_object_get(snap, "schema-id") : NULL;
-    json_array_append(ss && json_integer_value(ss) == sid ? same : other, e);
+    if (!ss || !schema_by_id(meta, json_integer_value(ss))) {
+      json_array_append(unknown, e);
+      continue;
+    }
+    char k[32];
+    snprintf(k, sizeof k, "%lld", (long long)json_integer_value(ss));
+    json_t *arr = json_object_get(groups, k);
+    if (!arr) json_object_set_new(groups, k, arr = json_array());
+    json_array_append(arr, e);
   }
-  if (json_array_size(same) && json_array_size(other)) {
+  const char *k;
+  json_t *arr;
+  bool first = true;
+  json_object_foreach(groups, k, arr) {
+    if (!first) floe_buf_puts(q, " UNION ALL ");
+    first = false;
+    group_sql(q, schema_by_id(meta, strtoll(k, NULL, 10)), schema, arr);
+  }
+  if (json_array_size(unknown)) { /* mapped by field id: same columns, same order */
+    if (!first) floe_buf_puts(q, " UNION ALL ");
     floe_buf_puts(q, "SELECT * FROM (");
-    lake_scan_sql(q, schema, same, true);
-    floe_buf_puts(q, ") UNION ALL BY NAME SELECT * FROM (");
-    lake_scan_sql(q, schema, other, false);
+    lake_scan_sql(q, schema, unknown, false);
     floe_buf_puts(q, ")");
-  } else {
-    lake_scan_sql(q, schema, entries, json_array_size(other) == 0);
   }
-  json_decref(same);
-  json_decref(other);
+  json_decref(groups);
+  json_decref(unknown);
 }
 
 int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) {

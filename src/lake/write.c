@@ -438,8 +438,8 @@ static void project_sql(floe_buf *b, const json_t *schema, src_col *cols, size_t
 
 /* Copy-on-write delete: rewrites the live files of meta holding rows matching predicate. Marks them in
  * removed, appends the rewritten files to added. */
-static int cow_rewrite(floe_lake *l, const json_t *meta, const char *predicate, json_t *removed, json_t *added,
-                       floe_err *err) {
+static int cow_rewrite(floe_lake *l, const json_t *meta, const json_t *write_schema, const char *predicate,
+                       json_t *removed, json_t *added, floe_err *err) {
   floe_engine *eng;
   int rc = floe_lake_engine(l, &eng, err);
   if (rc) return rc;
@@ -452,7 +452,9 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const char *predicate, 
     json_decref(entries);
     return 0;
   }
-  json_t *schema = lake_current_schema(meta);
+  /* Rewritten files are written with the schema of the snapshot being committed (which may add columns
+   * or widen types in the same commit); the scan maps the old files onto it by field id. */
+  const json_t *schema = write_schema ? write_schema : lake_current_schema(meta);
   floe_buf q;
   floe_buf_init(&q, 0);
   floe_buf_puts(&q, "SELECT filename, count(*) FROM (");
@@ -545,7 +547,7 @@ static int write_mutate(floe_lake *l, lake_table *base, json_t **new_meta, void 
     ch.remove_all = true;
     ch.operation = "overwrite";
   } else if (!created && c->predicate) {
-    rc = cow_rewrite(l, base->meta, c->predicate, removed, added, err);
+    rc = cow_rewrite(l, base->meta, c->evolved ? c->schema : NULL, c->predicate, removed, added, err);
     if (json_object_size(removed)) ch.operation = c->is_delete && !json_array_size(c->added) ? "delete" : "overwrite";
   }
   if (!rc && c->is_delete && !json_object_size(removed)) {

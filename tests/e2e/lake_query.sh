@@ -87,6 +87,9 @@ expect_rc 0 f lake orphans
 expect_out "stray.parquet"
 expect_rc 0 f lake orphans --delete
 [ ! -e $P/.floe/lake/oso/events/data/stray.parquet ] || fail "orphan not deleted"
+expect_rc 0 f lake expire oso.events --older-than 1d
+expect_out "expired 0 snapshots"
+expect_rc 2 f lake expire oso.events --older-than yesterday-ish
 expect_rc 0 f lake expire oso.events --retain-last 1
 expect_out "expired"
 expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv

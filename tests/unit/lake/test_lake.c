@@ -116,6 +116,15 @@ int main(void) {
   CHECK(rc == 0);
   CHECK_Q(NULL, "SELECT count(*) FROM oso.events", "43");
   CHECK_Q(NULL, "SELECT name FROM oso.events WHERE id = 7", "seven");
+  /* replace-where whose new rows add a column: the rewritten files get the new schema too */
+  o = (floe_lake_write_opts){.replace_where = "id = 20"}; /* its file holds ids 10..49: it is rewritten */
+  rc = floe_lake_write(L, "oso.events", "SELECT 20 AS id, 'twenty' AS name, 'new' AS extra2", &o, &info, &err);
+  if (rc) fprintf(stderr, "replace+evolve: %s\n", err.msg);
+  CHECK(rc == 0);
+  CHECK_Q(NULL, "SELECT count(*) FROM oso.events", "43");
+  CHECK_Q(NULL, "SELECT extra2 || name FROM oso.events WHERE id = 20", "newtwenty");
+  CHECK_Q(NULL, "SELECT count(*) FROM oso.events WHERE id BETWEEN 10 AND 49", "40");
+  CHECK_Q(NULL, "SELECT count(*) FROM oso.events WHERE extra2 IS NULL", "42");
   /* tag, rollback */
   CHECK(floe_lake_tag(L, "oso.events", "consumer", s2, false, &err) == 0);
   CHECK_Q("consumer", "SELECT count(*) FROM oso.events", "101");
