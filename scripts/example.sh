@@ -5,10 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-make -j"$(nproc)" build/floe
+make -s -j"$(nproc)" build/floe
 FLOE=build/floe
 EX=examples/oso
 [ -f "$EX/.env" ] || { [ -f "$EX/.env.example" ] && cp "$EX/.env.example" "$EX/.env"; } || true
 $FLOE -p "$EX" defs validate
 $FLOE -p "$EX" job launch materialize_core_assets_job
 $FLOE -p "$EX" asset list
+# a first query over the Iceberg tables the job wrote
+$FLOE -p "$EX" query "SELECT p.project_name, count(*) AS events
+  FROM oso.stg_github__events e JOIN oso.stg_ossd__projects p USING (github_org)
+  GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
