@@ -18,13 +18,17 @@
  *     rate_limit: 10               # requests per second
  *     timeout: 30                  # seconds per request
  *     serve: [python3, scripts/api.py] # optional: a local server started before the first request and
- *                                      # stopped after the last (examples, tests); connection errors are retried
+ *                                      # stopped after the last (examples, tests); connection errors are retried.
+ *                                      # A URL holding {port} waits for the port the server writes to
+ *                                      # $FLOE_SERVE_PORT_FILE, so overlapping runs never share one server
  *
- * Retry-After (seconds) is honoured. Messages name the URL with every secret replaced by ********. */
+ * Retry-After is honoured, as seconds or as an HTTP date (capped by retry.max_backoff). Messages name the URL with every secret replaced by ********. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -45,8 +49,9 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
 }
 
 /* Finds rel="next" in a Link header value: <url>; rel="next", <url2>; rel="last" */
-static void parse_link(const char *v, size_t len, char *next, size_t cap) {
+void ingest_parse_link(const char *v, size_t len, char *next, size_t cap) {
   const char *end = v + len;
+  if (cap) next[0] = 0;
   while (v < end) {
     const char *lt = memchr(v, '<', (size_t)(end - v));
     if (!lt) return;
@@ -89,19 +94,43 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud) {
     r->retry_after = -1;
     r->next[0] = 0;
   } else if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.*s", (int)(len - 12 < 63 ? len - 12 : 63), p + 12);
-    char *e;
-    double v = strtod(tmp, &e);
-    if (e != tmp && v >= 0) r->retry_after = v;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    double v = ingest_retry_after(p + 12, len - 12, (double)tv.tv_sec + tv.tv_usec / 1e6);
+    if (v >= 0) r->retry_after = v;
   } else if (len > 5 && !strncasecmp(p, "link:", 5)) {
-    parse_link(p + 5, len - 5, r->next, sizeof r->next);
+    ingest_parse_link(p + 5, len - 5, r->next, sizeof r->next);
   }
   return len;
 }
 
-/* Walks a dotted path ("data.items", "$.meta.next") into a JSON value; NULL when absent. */
-static json_t *json_path(json_t *v, const char *path) {
+double ingest_retry_after(const char *v, size_t len, double now) {
+  char tmp[128];
+  while (len && (*v == ' ' || *v == '\t')) v++, len--;
+  while (len && strchr(" \t\r\n", v[len - 1])) len--;
+  if (!len || len >= sizeof tmp) return -1;
+  memcpy(tmp, v, len);
+  tmp[len] = 0;
+  double secs = -1;
+  char *e;
+  if (tmp[0] >= '0' && tmp[0] <= '9') { /* delta-seconds */
+    secs = strtod(tmp, &e);
+    if (*e) return -1;
+  } else { /* HTTP-date: IMF-fixdate, else the obsolete RFC 850 and asctime forms (RFC 7231 7.1.1.1) */
+    static const char *const forms[] = {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0] && secs < 0; i++) {
+      struct tm tm;
+      memset(&tm, 0, sizeof tm);
+      e = strptime(tmp, forms[i], &tm);
+      if (e && !*e) secs = (double)timegm(&tm) - now;
+      if (secs < 0 && e && !*e) secs = 0; /* a date in the past: retry now */
+    }
+    if (secs < 0) return -1;
+  }
+  return secs < 0 ? 0 : secs > 86400 ? 86400 : secs;
+}
+
+json_t *ingest_json_path(json_t *v, const char *path) {
   if (!path) return v;
   if (path[0] == '$') path++;
   if (path[0] == '.') path++;
@@ -193,8 +222,12 @@ static const char *opt_str(const floe_node *m, const char *k, const char *def) {
   return v ? v : def;
 }
 
-/* Starts source.serve (argv) in the project directory; *pid 0 when there is none. */
-static int start_server(ingest_ctx *cx, pid_t *pid, floe_err *err) {
+extern char **environ;
+
+/* Starts source.serve (argv) in the project directory; *pid 0 when there is none. With port_file, the
+ * server gets FLOE_SERVE_PORT_FILE=<port_file> in its environment and must write the port it listens on
+ * there (write a temporary file, then rename it); *port is read back, waiting up to timeout seconds. */
+static int start_server(ingest_ctx *cx, const char *port_file, double timeout, pid_t *pid, long *port, floe_err *err) {
   *pid = 0;
   const floe_node *sv = floe_node_get(cx->a->source, "serve");
   if (!sv) return 0;
@@ -203,17 +236,45 @@ static int start_server(ingest_ctx *cx, pid_t *pid, floe_err *err) {
   if (!argv) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   for (size_t i = 0; i < sv->len; i++)
     if (!(argv[i] = floe_node_scalar(sv->items[i]))) return ingest_fail_at(err, sv->items[i], "source.serve: expected a string");
+  size_t n = 0;
+  while (environ[n]) n++;
+  char **envp = floe_arena_alloc(cx->ar, (n + 2) * sizeof *envp);
+  if (!envp) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!floe_str_starts(environ[i], "FLOE_SERVE_PORT_FILE=")) envp[k++] = environ[i];
+  if (port_file) envp[k++] = floe_arena_printf(cx->ar, "FLOE_SERVE_PORT_FILE=%s", port_file);
+  envp[k] = NULL;
   fflush(stdout);
   fflush(stderr);
   pid_t p = fork();
   if (p < 0) return floe_err_set(err, FLOE_ESPAWN, "source.serve: cannot fork: %s", strerror(errno));
   if (p == 0) {
-    if (chdir(cx->p->dir) == 0) execvp(argv[0], (char *const *)argv);
+    if (chdir(cx->p->dir) == 0) execvpe(argv[0], (char *const *)argv, envp);
     fprintf(stderr, "floe: source.serve: cannot run '%s': %s\n", argv[0], strerror(errno));
     _exit(127);
   }
   *pid = p;
-  return 0;
+  if (!port_file) return 0;
+  for (int64_t deadline = floe_mono_us() + (int64_t)(timeout * 1e6);; floe_sleep_ms(20)) {
+    FILE *f = fopen(port_file, "r");
+    if (f) {
+      long v = 0;
+      int got = fscanf(f, "%ld", &v);
+      fclose(f);
+      if (got == 1 && v > 0 && v < 65536) {
+        *port = v;
+        return 0;
+      }
+    }
+    int st;
+    if (waitpid(p, &st, WNOHANG) == p) {
+      *pid = 0;
+      return ingest_fail_at(err, sv, "source.serve: the server exited before writing its port to $FLOE_SERVE_PORT_FILE");
+    }
+    if (floe_mono_us() > deadline)
+      return ingest_fail_at(err, sv, "source.serve: no port in $FLOE_SERVE_PORT_FILE after %.0f s (source.timeout)", timeout);
+  }
 }
 
 static void stop_server(pid_t pid) {
@@ -242,6 +303,33 @@ int ingest_http_select(ingest_ctx *cx, char **select, floe_err *err) {
     goto done;
   }
   if ((rc = floe_curl_load(err))) goto done;
+  /* a local server (source.serve); when the URL holds {port}, it picks a free port and tells us */
+  bool want_port = strstr(u, "{port}") != NULL;
+  const char *port_file = NULL;
+  long port = 0;
+  double serve_timeout;
+  if ((rc = ingest_num(floe_node_get(src, "timeout"), "source.timeout", 30, &serve_timeout, err))) goto done;
+  if (want_port && !floe_node_get(src, "serve")) {
+    rc = ingest_fail_at(err, floe_node_get(src, "url"), "source.url: {port} needs source.serve (a server that writes "
+                                                        "its port to $FLOE_SERVE_PORT_FILE)");
+    goto done;
+  }
+  if (want_port && (rc = ingest_stage_path(cx, "serve.port", &port_file, err))) goto done;
+  if ((rc = start_server(cx, port_file, serve_timeout, &server, &port, err))) goto done;
+  if (want_port) { /* "${port}" or "{port}" -> the port */
+    floe_buf sub;
+    floe_buf_init(&sub, 0);
+    for (const char *c = u; *c;) {
+      if (!strncmp(c, "${port}", 7) || !strncmp(c, "{port}", 6)) {
+        floe_buf_printf(&sub, "%ld", port);
+        c += *c == '$' ? 7 : 6;
+      } else {
+        floe_buf_putc(&sub, *c++);
+      }
+    }
+    u = floe_arena_strdup(cx->ar, floe_buf_str(&sub));
+    floe_buf_free(&sub);
+  }
   if (!(s.h = curl_easy_init())) {
     rc = floe_err_set(err, FLOE_ENOMEM, "curl_easy_init failed");
     goto done;
@@ -322,7 +410,6 @@ int ingest_http_select(ingest_ctx *cx, char **select, floe_err *err) {
     goto done;
   }
   const char *records = floe_node_scalar(floe_node_get(src, "records"));
-  if ((rc = start_server(cx, &server, err))) goto done;
   curl_easy_setopt(s.h, CURLOPT_HTTPHEADER, s.hdrs);
   curl_easy_setopt(s.h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(s.h, CURLOPT_WRITEDATA, &r);
@@ -368,7 +455,7 @@ int ingest_http_select(ingest_ctx *cx, char **select, floe_err *err) {
                         je.line, je.text);
       break;
     }
-    json_t *recs = json_path(body, records);
+    json_t *recs = ingest_json_path(body, records);
     size_t n = 0;
     if (json_is_array(recs)) {
       size_t i;
@@ -409,7 +496,7 @@ int ingest_http_select(ingest_ctx *cx, char **select, floe_err *err) {
       more = n > 0 && n >= (size_t)limit;
       offset += (int64_t)n;
     } else if (pt == 3) {
-      json_t *c = json_path(body, cursor_path);
+      json_t *c = ingest_json_path(body, cursor_path);
       char *nc = json_is_string(c) ? strdup(json_string_value(c))
                  : json_is_integer(c) ? (asprintf(&nc, "%lld", (long long)json_integer_value(c)) < 0 ? NULL : nc)
                                       : NULL;
@@ -429,7 +516,7 @@ int ingest_http_select(ingest_ctx *cx, char **select, floe_err *err) {
         more = next_url != NULL;
       }
     } else if (pt == 5) {
-      json_t *nu = json_path(body, next_path);
+      json_t *nu = ingest_json_path(body, next_path);
       if (json_is_string(nu) && json_string_length(nu)) {
         next_url = strdup(json_string_value(nu));
         more = true;

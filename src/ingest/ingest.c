@@ -39,14 +39,14 @@ static const char *node_list_text(floe_arena *a, const floe_node *n) {
   return s;
 }
 
-/* Connectors other than csv: each turns its source into a DuckDB SELECT (files.c, command.c, http.c,
+/* Connectors: each turns its source into a DuckDB SELECT (csv.c, files.c, command.c, http.c,
  * postgres.c); shape.c then checks and types the rows. */
 static const struct {
   const char *type;
   int (*select)(ingest_ctx *cx, char **select, floe_err *err);
 } connectors[] = {
-    {"ndjson", ingest_ndjson_select},   {"parquet", ingest_parquet_select},     {"command", ingest_command_select},
-    {"http_json", ingest_http_select},  {"postgres", ingest_postgres_select},
+    {"csv", ingest_csv_select},         {"ndjson", ingest_ndjson_select},       {"parquet", ingest_parquet_select},
+    {"command", ingest_command_select}, {"http_json", ingest_http_select},      {"postgres", ingest_postgres_select},
 };
 
 static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, ingest_ctx *cx,
@@ -63,36 +63,14 @@ int floe_ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit
   return rc;
 }
 
-static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, ingest_ctx *cx,
-                      floe_err *err) {
-  memset(info, 0, sizeof *info);
-  if (a->kind != FLOE_ASSET_INGEST || !a->source)
-    return floe_err_set(err, FLOE_EINPUT, "asset '%s' is not an ingest asset (kind: ingest with source:)", a->key);
-  const char *type = floe_node_scalar(floe_node_get(a->source, "type"));
-  floe_lake *l = NULL;
-  char *select = NULL;
-  int rc;
-  size_t ci = 0;
-  while (type && ci < sizeof connectors / sizeof connectors[0] && strcmp(type, connectors[ci].type)) ci++;
-  bool connector = type && ci < sizeof connectors / sizeof connectors[0];
-  if (type && !strcmp(type, "csv")) {
-    rc = ingest_csv_select(p, a, cx->ar, &select, err);
-  } else if (connector) {
-    rc = connectors[ci].select(cx, &select, err);
-  } else {
-    rc = ingest_fail_at(err, floe_node_get(a->source, "type"),
-                        "source.type: unsupported source type '%s'; expected csv, ndjson, parquet, http_json, "
-                        "postgres or command", type ? type : "");
-  }
-  if (rc) goto out;
-  const char *table = a->table ? a->table : a->key;
-  if ((rc = floe_lake_open_project(p, &l, err))) goto out;
-  if (connector && cx->rows_known == 0) { /* nothing to read: no snapshot, nothing to infer a schema from */
-    cx->rows_read = 0;
-    goto out;
-  }
+/* Checks and shapes the connector's rows and writes them (one snapshot), then the rejected rows. */
+static int shape_and_write(ingest_ctx *cx, const char *table, char *select, floe_lake_commit_info *info,
+                           floe_err *err) {
+  const floe_asset *a = cx->a;
+  floe_lake *l = cx->lake;
   floe_lake_write_opts o = {0};
-  if (connector && (rc = ingest_shape(cx, l, table, &select, &o, err))) goto out;
+  int rc = ingest_shape(cx, l, table, &select, &o, err);
+  if (rc) return rc;
   const char *mode = a->mode ? a->mode : "append";
   if (!strcmp(mode, "overwrite")) {
     o.mode = FLOE_LAKE_OVERWRITE;
@@ -128,11 +106,55 @@ static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_comm
   if (a->partition) o.partition_by = node_list_text(cx->ar, a->partition);
   if (a->on_schema_change && !strcmp(a->on_schema_change, "fail")) o.no_evolve = true;
   rc = floe_lake_write(l, table, select, &o, info, err);
-  if (rc == FLOE_EINPUT && !connector) ingest_csv_explain(p, a, err);
-  if (rc == FLOE_EINPUT && connector) floe_err_prefix(err, "%s: ", cx->label ? cx->label : type);
+  if (rc == FLOE_EINPUT && !ingest_ndjson_malformed_error(cx, err))
+    floe_err_prefix(err, "%s: ", cx->label ? cx->label : "source");
   if (!rc) rc = ingest_write_rejects(cx, l, err);
+  return rc;
+}
+
+static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, ingest_ctx *cx,
+                      floe_err *err) {
+  memset(info, 0, sizeof *info);
+  if (a->kind != FLOE_ASSET_INGEST || !a->source)
+    return floe_err_set(err, FLOE_EINPUT, "asset '%s' is not an ingest asset (kind: ingest with source:)", a->key);
+  const char *type = floe_node_scalar(floe_node_get(a->source, "type"));
+  char *select = NULL;
+  int rc;
+  size_t ci = 0;
+  while (type && ci < sizeof connectors / sizeof connectors[0] && strcmp(type, connectors[ci].type)) ci++;
+  if (!type || ci == sizeof connectors / sizeof connectors[0])
+    return ingest_fail_at(err, floe_node_get(a->source, "type"),
+                          "source.type: unsupported source type '%s'; expected csv, ndjson, parquet, http_json, "
+                          "postgres or command", type ? type : "");
+  if ((rc = floe_lake_open_project(p, &cx->lake, err))) return rc;
+  if ((rc = connectors[ci].select(cx, &select, err))) goto out;
+  const char *table = a->table ? a->table : a->key;
+  if (cx->rows_known == 0) { /* nothing to read: no snapshot, nothing to infer a schema from */
+    cx->rows_read = 0;
+    goto out;
+  }
+  size_t meta_len = cx->meta.len; /* the connector's metadata members; shape adds its own */
+  rc = shape_and_write(cx, table, select, info, err);
+  if (rc && ingest_ndjson_malformed_error(cx, err)) {
+    /* DuckDB refused a line that is not JSON: find the malformed lines, then fail naming the first or,
+     * with rejects, load the others */
+    floe_err_clear(err);
+    cx->rows_read = cx->rows_rejected = 0;
+    if (cx->meta.p) cx->meta.p[cx->meta.len = meta_len] = 0;
+    if ((rc = ingest_ndjson_clean(cx, &select, err))) goto out;
+    if (cx->rows_known == 0) { /* every line malformed: only rejects */
+      cx->rows_read = cx->rows_rejected = cx->malformed;
+      cx->rejects_select = cx->malformed_select;
+      cx->rejects_table = ingest_rejects_table(cx, table);
+      rc = ingest_write_rejects(cx, cx->lake, err);
+      goto out;
+    }
+    rc = shape_and_write(cx, table, select, info, err);
+  }
+  if (rc == FLOE_EINPUT && !strcmp(type, "csv")) ingest_csv_explain(cx, err);
 out:
-  floe_lake_close(l);
+  floe_lake_close(cx->lake);
+  cx->lake = NULL;
   return rc;
 }
 

@@ -12,15 +12,18 @@ int floe_ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit
 /* FLOE_EINPUT "<file>:<line>:<col>: <message>" pointing at n. */
 int ingest_fail_at(floe_err *err, const floe_node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* csv.c: the DuckDB SELECT reading the asset's CSV source (*select from the arena). */
-int ingest_csv_select(const floe_project *p, const floe_asset *a, floe_arena *ar, char **select, floe_err *err) FLOE_WUR;
-/* Rewrites a DuckDB CSV error in err as "<file>: line N: <reason>". */
-void ingest_csv_explain(const floe_project *p, const floe_asset *a, floe_err *err);
-
-/* ---- connectors other than csv (files.c, command.c, http.c, postgres.c) and the row pipeline
- * (shape.c) between a connector's raw SELECT and the lake write. */
+/* ---- connectors (csv.c, files.c, command.c, http.c, postgres.c) and the row pipeline (shape.c)
+ * between a connector's raw SELECT and the lake write. */
 #include <stdint.h>
+#include <time.h>
 #include "floe/secrets.h"
+
+struct ingest_ctx;
+/* A type a connector inferred for a column it reads as text, so that shape.c checks every value
+ * (csv: DuckDB's sniffer sees a sample; the rest of the file is checked row by row). */
+typedef struct ingest_hint {
+  const char *name, *type; /* DuckDB type */
+} ingest_hint;
 
 typedef struct ingest_ctx {
   const floe_project *p;
@@ -35,6 +38,15 @@ typedef struct ingest_ctx {
   const char *rejects_select;
   int64_t rejects_snapshot;
   floe_buf meta;        /* extra materialization metadata members: ",\"pages\":3" */
+  floe_lake *lake;      /* the project's lake, open for the whole step (connectors may query its engine) */
+  ingest_hint *hints;   /* connector-inferred types (arena), below declared and table types */
+  size_t nhints;
+  /* " (line N)" for a row number in messages (arena), or NULL; csv maps rows to physical lines */
+  const char *(*row_where)(struct ingest_ctx *cx, int64_t row);
+  const char *ndjson_path;   /* the NDJSON file or glob being read (malformed lines are looked for there) */
+  const char *row_column;    /* the raw rows carry their row number in this column (cleaned NDJSON) */
+  int64_t malformed;         /* lines that are not JSON objects (kept for the rejects table) */
+  const char *malformed_select; /* their rejects rows */
 } ingest_ctx;
 
 void ingest_ctx_init(ingest_ctx *cx, const floe_project *p, const floe_asset *a, floe_arena *ar);
@@ -51,7 +63,14 @@ bool ingest_bool(const floe_node *n, bool def);
 /* The DuckDB type for a column type as written in `columns:` (boolean, int, long, ..., decimal(P,S)); NULL unknown. */
 const char *ingest_duck_type(const char *t);
 
+/* Whether the asset keeps bad rows (`rejects: true` or `rejects: {table: ..}`) instead of failing. */
+bool ingest_rejects_on(const floe_asset *a);
+
 /* Connectors: fill *select with a DuckDB SELECT over the source's rows (arena). */
+int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
+/* Rewrites a DuckDB CSV parse error in err (a row with the wrong number of fields, an unterminated
+ * quote) as "<file>: line N: <reason> — the line reads: ...". */
+void ingest_csv_explain(ingest_ctx *cx, floe_err *err);
 int ingest_ndjson_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
 int ingest_parquet_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
 int ingest_command_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
@@ -66,7 +85,30 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
  * (merge keys, replaced range). Rewrites *select to the rows to write. */
 int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select, floe_lake_write_opts *o,
                  floe_err *err) FLOE_WUR;
+/* Whether err is DuckDB refusing a malformed NDJSON line (the cue to run ingest_ndjson_clean). */
+bool ingest_ndjson_malformed_error(const ingest_ctx *cx, const floe_err *err);
+/* Reads cx->ndjson_path line by line (plain or gzip): without rejects, fails naming the file, line and
+ * parse error of the first malformed line; with rejects, stages the good lines (each carrying its row
+ * number) and the malformed ones (for the rejects table) and rewrites *select to the good ones. */
+int ingest_ndjson_clean(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
+
+/* The table bad rows go to: rejects.table (in the project namespace unless qualified) or <table>__rejects. */
+const char *ingest_rejects_table(ingest_ctx *cx, const char *table);
 /* Appends the rows ingest_shape rejected to the rejects table (after the main write succeeded). */
 int ingest_write_rejects(ingest_ctx *cx, floe_lake *l, floe_err *err) FLOE_WUR;
+
+/* ---- pure parsers (exposed for tests/unit/ingest) */
+/* Copies the target of rel="next" in a Link header value into next (empty when there is none). */
+void ingest_parse_link(const char *v, size_t len, char *next, size_t cap);
+/* Walks a dotted path ("data.items", "$.meta.next", "items.0") into a JSON value; NULL when absent. */
+struct json_t;
+struct json_t *ingest_json_path(struct json_t *v, const char *path);
+/* Seconds to wait for a Retry-After value: delta-seconds or an HTTP date (IMF-fixdate, RFC 850, asctime)
+ * relative to now (Unix seconds); clamped to [0, 86400]; -1 when it is neither. */
+double ingest_retry_after(const char *v, size_t len, double now);
+/* The replaced range of mode replace_range: FLOE_START/FLOE_END, else the run config's
+ * ops.<asset>.config.{start,end} (FLOE_RUN_CONFIG), else range.start/end, else source.start/end. */
+int ingest_range_bounds(ingest_ctx *cx, const floe_node *range, const char **start, const char **end,
+                        floe_err *err) FLOE_WUR;
 
 #endif

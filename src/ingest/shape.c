@@ -76,7 +76,7 @@ static int table_columns(ingest_ctx *cx, floe_lake *l, const char *table, floe_m
 }
 
 /* FLOE_START/FLOE_END, else the run config's ops.<asset>.config.{start,end}, else range.start/end. */
-static int range_bounds(ingest_ctx *cx, const floe_node *range, const char **start, const char **end, floe_err *err) {
+int ingest_range_bounds(ingest_ctx *cx, const floe_node *range, const char **start, const char **end, floe_err *err) {
   *start = getenv("FLOE_START");
   *end = getenv("FLOE_END");
   if (*start && *start[0] && *end && *end[0]) return 0;
@@ -200,6 +200,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     goto done;
   }
   for (size_t i = 0; i < nr; i++) {
+    if (cx->row_column && !strcmp(floe_result_str(r, 0, i), cx->row_column)) continue; /* not a column */
     cols[ncols].name = floe_arena_strdup(cx->ar, floe_result_str(r, 0, i));
     cols[ncols].raw_type = floe_arena_strdup(cx->ar, floe_result_str(r, 1, i));
     cols[ncols].nested = is_nested(cols[ncols].raw_type);
@@ -246,6 +247,8 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     if (exists && !tt) floe_buf_printf(&newcols, "%s'%s'", newcols.len ? ", " : "", c->name);
     if (!c->target && tt && tt[0] && !c->nested && !same_type(tt, c->raw_type) && strcmp(c->raw_type, "NULL"))
       c->target = tt;
+    for (size_t h = 0; !c->target && !(tt && tt[0]) && h < cx->nhints; h++) /* the connector's inferred type */
+      if (!strcmp(cx->hints[h].name, c->name) && !same_type(cx->hints[h].type, c->raw_type)) c->target = cx->hints[h].type;
     if (c->target && (same_type(c->target, c->raw_type) || (c->nested && !strcmp(c->target, "VARCHAR"))))
       c->target = c->declared ? c->target : NULL;
   }
@@ -302,7 +305,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
       goto done;
     }
     const char *start, *end;
-    if ((rc = range_bounds(cx, range, &start, &end, err))) goto done;
+    if ((rc = ingest_range_bounds(cx, range, &start, &end, err))) goto done;
     const char *rt = cols[i].target ? cols[i].target : cols[i].raw_type;
     if (!strcmp(rt, "VARCHAR") || cols[i].nested) rt = "TIMESTAMP";
     /* check the bounds parse, so a typo is an input error and not a silent empty range */
@@ -375,9 +378,10 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     floe_buf_puts(&out, " AS ");
     floe_buf_sql_ident(&out, c->name);
   }
-  bool numbered = nterms > 0 || merge;
-  char *base = floe_arena_printf(cx->ar, "SELECT row_number() OVER () AS __floe_row, * FROM (%s) AS __floe_r",
-                                 floe_buf_str(&inner));
+  bool numbered = nterms > 0 || merge || cx->row_column || cx->malformed;
+  char *base = cx->row_column ? floe_arena_printf(cx->ar, "SELECT * FROM (%s) AS __floe_r", floe_buf_str(&inner))
+                              : floe_arena_printf(cx->ar, "SELECT row_number() OVER () AS __floe_row, * FROM (%s) AS __floe_r",
+                                                  floe_buf_str(&inner));
   if (!numbered) {
     floe_buf_printf(&out, " FROM (%s) AS __floe_r", floe_buf_str(&inner));
     cx->rows_read = cx->rows_known;
@@ -414,26 +418,24 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
       goto done;
     }
     int64_t total = floe_result_i64(r, 0, 0), bad = floe_result_i64(r, 1, 0), keys = floe_result_i64(r, 4, 0);
-    cx->rows_read = total;
-    cx->rows_rejected = bad;
     if (merge && total - bad > keys)
       floe_buf_printf(&cx->meta, ",\"rows_superseded\":%lld", (long long)(total - bad - keys));
-    if (bad) {
-      int64_t first = floe_result_i64(r, 2, 0);
-      const char *why = floe_result_str(r, 3, 0);
-      bool keep = a->rejects && (ingest_bool(a->rejects, false) ||
-                                 (a->rejects->type == FLOE_NODE_MAP && ingest_bool(floe_node_get(a->rejects, "enabled"), true)));
-      if (!keep) {
+    total += cx->malformed; /* malformed NDJSON lines, staged apart by ingest_ndjson_clean */
+    cx->rows_read = total;
+    cx->rows_rejected = bad + cx->malformed;
+    if (bad || cx->malformed) {
+      int64_t first = bad ? floe_result_i64(r, 2, 0) : 0;
+      const char *why = bad ? floe_result_str(r, 3, 0) : NULL;
+      if (!ingest_rejects_on(a)) {
         rc = floe_err_set(err, FLOE_EINPUT,
-                          "%s: row %lld: %s (%lld row%s of %lld do not fit; nothing was written — set rejects: true on "
+                          "%s: row %lld%s: %s (%lld row%s of %lld do not fit; nothing was written — set rejects: true on "
                           "the asset to load the others and keep these in %s__rejects)",
-                          cx->label ? cx->label : "source", (long long)first, why ? why : "bad row", (long long)bad,
+                          cx->label ? cx->label : "source", (long long)first,
+                          cx->row_where ? cx->row_where(cx, first) : "", why ? why : "bad row", (long long)bad,
                           bad == 1 ? "" : "s", (long long)total, table);
         goto done;
       }
-      const char *rt = a->rejects->type == FLOE_NODE_MAP ? floe_node_scalar(floe_node_get(a->rejects, "table")) : NULL;
-      cx->rejects_table = rt ? (strchr(rt, '.') ? rt : floe_arena_printf(cx->ar, "%s.%s", cx->p->lake_namespace, rt))
-                             : floe_arena_printf(cx->ar, "%s__rejects", table);
+      cx->rejects_table = ingest_rejects_table(cx, table);
       floe_buf_puts(&rej, "SELECT ");
       floe_buf_sql_str(&rej, cx->label ? cx->label : "source");
       floe_buf_puts(&rej, " AS source, __floe_row AS row_number, __reason AS reason, CAST(to_json({");
@@ -449,7 +451,8 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
       floe_buf_sql_str(&rej, run ? run : "");
       floe_buf_printf(&rej, " AS run_id, CAST(now() AS TIMESTAMP) AS rejected_at FROM (SELECT (%s) AS __reason, * FROM (%s) AS __floe_b) "
                             "WHERE __reason IS NOT NULL",
-                      floe_buf_str(&reason), base);
+                      nterms ? floe_buf_str(&reason) : "CAST(NULL AS VARCHAR)", base);
+      if (cx->malformed_select) floe_buf_printf(&rej, " UNION ALL %s", cx->malformed_select);
     }
     floe_result_free(r);
     r = NULL;
@@ -465,6 +468,13 @@ done:
   floe_buf_free(&out);
   floe_buf_free(&rej);
   return rc;
+}
+
+const char *ingest_rejects_table(ingest_ctx *cx, const char *table) {
+  const floe_node *rj = cx->a->rejects;
+  const char *rt = rj && rj->type == FLOE_NODE_MAP ? floe_node_scalar(floe_node_get(rj, "table")) : NULL;
+  return rt ? (strchr(rt, '.') ? rt : floe_arena_printf(cx->ar, "%s.%s", cx->p->lake_namespace, rt))
+            : floe_arena_printf(cx->ar, "%s__rejects", table);
 }
 
 int ingest_write_rejects(ingest_ctx *cx, floe_lake *l, floe_err *err) {

@@ -134,6 +134,7 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
     floe_buf_sql_str(&b, path);
     floe_buf_puts(&b, ", header=true, union_by_name=true)");
   } else if (!strcmp(format, "ndjson") || !strcmp(format, "json") || !strcmp(format, "jsonl")) {
+    cx->ndjson_path = path;
     floe_buf_puts(&b, "SELECT * FROM read_json(");
     floe_buf_sql_str(&b, path);
     floe_buf_puts(&b, ", format='newline_delimited', compression='auto_detect', union_by_name=true)");
@@ -145,4 +146,9 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
   *select = floe_arena_strdup(cx->ar, floe_buf_str(&b));
   floe_buf_free(&b);
   return *select ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+bool ingest_rejects_on(const floe_asset *a) {
+  return a->rejects && (ingest_bool(a->rejects, false) ||
+                        (a->rejects->type == FLOE_NODE_MAP && ingest_bool(floe_node_get(a->rejects, "enabled"), true)));
 }

@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """http_api.py — a local JSON API that behaves like real ones, for the http_json source tests, the
 benchmark and examples/oso. Usage: http_api.py PORTFILE [LOGFILE] [N_EVENTS]
-Writes the port it listens on (127.0.0.1) to PORTFILE; appends one JSON line per request to LOGFILE.
+Writes the port it listens on (127.0.0.1) to PORTFILE ($FLOE_SERVE_PORT_FILE when set: started by
+source.serve); appends one JSON line per request to LOGFILE.
 
   /events?page=&per_page=        GitHub-like: a JSON array per page, `Link: <...>; rel="next"`
   /paged?page=&size=             {"data": {"items": [...]}}; an empty page after the last
   /offset?offset=&limit=         {"results": [...], "total": N}
   /cursor?cursor=                {"items": [...], "meta": {"next_cursor": "..." | null}}
   any path with chaos=1          per distinct URL: 1st hit 503, 2nd 429 (Retry-After: 1), then OK
+  any path with chaos=2          per distinct URL: 1st hit 429 with Retry-After as an HTTP date 2 s ahead
   any path with token=T          401 unless `Authorization: Bearer T`
   /slow                          sleeps 5 s
   /missing                       404
 """
-import json, socket, sys, threading, time
+import json, os, socket, sys, threading, time
+from email.utils import formatdate
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs
 
@@ -53,6 +56,11 @@ class H(BaseHTTPRequestHandler):
                 hits[self.path] = n = hits.get(self.path, 0) + 1
             if n == 1: return self.send(503, {"message": "try again"})
             if n == 2: return self.send(429, {"message": "slow down"}, [("Retry-After", "1")])
+        if q.get("chaos") == "2":
+            with lock:
+                hits[self.path] = n = hits.get(self.path, 0) + 1
+            if n == 1:
+                return self.send(429, {"message": "slow down"}, [("Retry-After", formatdate(time.time() + 2, usegmt=True))])
         if "token" in q and self.headers.get("Authorization") != "Bearer " + q["token"]:
             return self.send(401, {"message": "Bad credentials"})
         if u.path == "/slow":
@@ -80,6 +88,7 @@ class H(BaseHTTPRequestHandler):
         return self.send(404, {"message": "Not Found"})
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+PORTFILE = os.environ.get("FLOE_SERVE_PORT_FILE") or sys.argv[1]
+with open(PORTFILE + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
+os.rename(PORTFILE + ".tmp", PORTFILE)
 srv.serve_forever()

@@ -56,6 +56,22 @@ assets:
   - key: oso.missing
     kind: ingest
     source: {type: http_json, url: $B/missing, params: {key: {secret: api.key}}}
+  - key: oso.dated
+    kind: ingest
+    source:
+      type: http_json
+      url: $B/offset
+      params: {chaos: 2}
+      records: results
+      retry: {max_retries: 2, backoff: 0.05}
+  - key: oso.served
+    kind: ingest
+    source:
+      type: http_json
+      url: "http://127.0.0.1:{port}/paged"
+      serve: [python3, $SRC/tests/e2e/http_api.py, unused, $T/served.log, "70"]
+      records: data.items
+      pagination: {type: page, size_param: size, size: 50}
   - key: oso.slow
     kind: ingest
     source: {type: http_json, url: $B/slow, timeout: 1, retry: {max_retries: 0}}
@@ -95,6 +111,24 @@ expect_out '"pages":9'
 expect_out '"retries":10'
 expect_out '"rows_read":250'
 
+# Retry-After as an HTTP date (2 s ahead, 1 s resolution): the retry waits until then, not the 0.05 s backoff
+expect_rc 0 f asset materialize --select oso.dated
+[ "$(q 'SELECT count(*) FROM oso.dated')" = 50 ] || fail "dated: $(q 'SELECT count(*) FROM oso.dated')"
+python3 - $T/requests.log <<'PY' || fail "Retry-After date not honoured"
+import json, sys
+ts = [json.loads(l)["t"] for l in open(sys.argv[1]) if "chaos=2" in json.loads(l)["path"]]
+assert len(ts) == 2, ts
+assert ts[1] - ts[0] >= 0.9, ts
+PY
+
+# source.serve with {port} in the URL: the server picks a free port and writes it to $FLOE_SERVE_PORT_FILE;
+# two runs at once get a server each
+f asset materialize --select oso.served > $T/served1.out 2>&1 & S1=$!
+expect_rc 0 f asset materialize --select oso.served
+wait $S1 || fail "overlapping served run: $(cat $T/served1.out)"
+[ "$(q 'SELECT count(*) FROM oso.served')" = 140 ] || fail "served: $(q 'SELECT count(*) FROM oso.served')"
+marker_alive "$T/served.log" && fail "the served API outlived the step"
+
 # errors: status and URL, without the secret; timeouts
 expect_rc 1 f asset materialize --select oso.missing
 expect_rc 0 f run show "$(last_run)"
@@ -109,6 +143,12 @@ expect_no_out "s3cr3t-tok"
 # secrets from the environment (not .env) reach built-in ingest steps too
 printf 'DAGSTER__API__KEY=k3y-value\n' > $P/.env
 : > $T/requests.log
-DAGSTER__API__TOKEN=env-tok-123 expect_rc 0 f asset materialize --select oso.gh_events
-grep -q '"auth": "Bearer env-tok-123"' $T/requests.log || fail "token from the environment did not reach the ingest step: $(head -2 $T/requests.log)"
+export DAGSTER__API__TOKEN=s3cr3t-tok   # .env no longer has it: without the environment the step would fail
+expect_rc 0 f asset materialize --select oso.gh_events
+unset DAGSTER__API__TOKEN
+grep -aq '"auth": "Bearer s3cr3t-tok"' $T/requests.log || fail "token from the environment did not reach the ingest step"
+printf 'DAGSTER__API__KEY=k3y-value\n' > $P/.env
+expect_rc 1 f asset materialize --select oso.gh_events   # and without it, the secret is missing
+expect_rc 0 f run show "$(last_run)"
+expect_out "DAGSTER__API__TOKEN"
 echo ok

@@ -102,6 +102,27 @@ expect_rc 0 f asset list
 expect_out '"rows_read":4,"rows_written":2,"rows_rejected":2'
 expect_out '"rejects_table":"oso.lenient__rejects"'
 
+# ---- malformed NDJSON lines: fail with the file, line and parse error; or rejects (gzip, over a glob)
+printf '%s\n' '{"id":5,"at":"2024-01-05"}' '{"id":6,"at":' '' '[1,2]' '{"id":7,"at":"2024-01-07"} x' '{"id":8,"at":"2024-01-08"}' > $P/data/strict.ndjson
+expect_rc 1 f asset materialize --select oso.strict
+expect_rc 0 f run show "$(last_run)"
+expect_out "line 2 of data/strict.ndjson: malformed JSON at column"
+expect_out "(3 malformed lines of 5; nothing was written"
+f query "SELECT count(*) FROM oso.strict" >/dev/null 2>&1 && fail "a failed load created the table"
+expect_rc 0 f asset materialize --select oso.lenient
+[ "$(q "SELECT string_agg(CAST(id AS VARCHAR), '-' ORDER BY id) FROM oso.lenient")" = "1-4-5-8" ] || fail "good lines loaded: $(q 'SELECT * FROM oso.lenient')"
+[ "$(q "SELECT string_agg(CAST(row_number AS VARCHAR), '-' ORDER BY row_number) FROM oso.lenient__rejects WHERE reason LIKE 'line%'")" = "2-4-5" ] || fail "malformed lines in rejects: $(q 'SELECT row_number, reason FROM oso.lenient__rejects')"
+[ "$(q "SELECT reason FROM oso.lenient__rejects WHERE row_number = 4 AND reason LIKE 'line%'")" = "line 4 of data/strict.ndjson: not a JSON object" ] || fail "reason"
+[ "$(q "SELECT record = '{\"id\":6,\"at\":' FROM oso.lenient__rejects WHERE row_number = 2 AND reason LIKE 'line%'")" = true ] || fail "record kept as text: $(q 'SELECT row_number, record FROM oso.lenient__rejects')"
+expect_rc 0 f asset list
+expect_out '"rows_read":5,"rows_written":2,"rows_rejected":3'
+expect_out '"malformed_lines":3'
+# a malformed value in a line that parses is still a row that does not fit
+printf '%s\n' '{"id":9,"at":"2024-01-09"}' '{"id":10,"at":"nope"}' 'oops' > $P/data/strict.ndjson
+expect_rc 0 f asset materialize --select oso.lenient
+[ "$(q "SELECT count(*) FROM oso.lenient WHERE id >= 9")" = 1 ] || fail "type check after cleaning"
+[ "$(q "SELECT reason FROM oso.lenient__rejects WHERE row_number = 2 AND record LIKE '%nope%'")" = "column 'at': cannot convert nope to DATE" ] || fail "reason after cleaning: $(q 'SELECT * FROM oso.lenient__rejects')"
+
 # ---- on_schema_change: fail refuses a new column; evolve (default) adds it
 printf '%s\n' '{"id":1,"at":"2024-01-01"}' > $P/data/strict.ndjson
 expect_rc 0 f asset materialize --select oso.strict

@@ -71,8 +71,7 @@ printf 'id,ts,score\n5,2024-03-02 00:00:00,5\n6,2024-03-03 00:00:00,not-a-number
 expect_rc 1 f asset materialize --select oso.stg_events
 last_run() { f run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'; }
 expect_rc 0 f run show "$(last_run)"
-expect_out "data/events.csv: line 3 (row 2)"
-expect_out "not-a-number"
+expect_out "data/events.csv: row 2 (line 3): column 'score': cannot convert not-a-number to DOUBLE"
 [ "$(q 'SELECT count(*) FROM oso.stg_events')" = 4 ] || fail "a failed ingest changed the table"
 
 # a missing file names the asset file position

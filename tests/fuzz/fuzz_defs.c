@@ -27,9 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool *mask = malloc(p->nassets + 1);
     if (mask) {
       for (size_t i = 0; i < p->nassets && i < 4; i++) {
-        char sel[300];
-        snprintf(sel, sizeof sel, "+%s*,tag:k=v,group:g", p->assets[i]->key);
+        size_t n = strlen(p->assets[i]->key) + 32;
+        char *sel = malloc(n);
+        if (!sel) break;
+        snprintf(sel, n, "+%s*,tag:k=v,group:g", p->assets[i]->key);
         if (floe_select(p, sel, mask, &err)) abort(); /* a loaded key always selects */
+        free(sel);
       }
       free(mask);
     }

@@ -3,9 +3,10 @@
 Serves /repos/events?per_page=N&page=P: a JSON array of GitHub-like events per page, with a
 `Link: <...>; rel="next"` header like GitHub's, 1,200 events in all (deterministic). It also fails the
 way GitHub does: the first request of page 3 gets a 503, the first of page 5 a 429 with
-Retry-After: 1 — so the example exercises retries. Usage: events_api.py PORT (floe starts and stops it:
-source.serve in assets/api.yaml)."""
-import json, socket, sys
+Retry-After: 1 — so the example exercises retries. Usage: events_api.py [PORT] (floe starts and stops it:
+source.serve in assets/api.yaml). Without PORT it listens on a free port and writes it to
+$FLOE_SERVE_PORT_FILE, so overlapping runs each get their own server."""
+import json, os, socket, sys
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs
 
@@ -53,4 +54,9 @@ class H(BaseHTTPRequestHandler):
         self.reply(200, items, hdr)
 
 ThreadingHTTPServer.allow_reuse_address = True
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 18765), H).serve_forever()
+srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 0), H)
+port_file = os.environ.get("FLOE_SERVE_PORT_FILE")
+if port_file:  # written whole, then renamed: floe never reads half a number
+    with open(port_file + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
+    os.rename(port_file + ".tmp", port_file)
+srv.serve_forever()
