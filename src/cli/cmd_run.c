@@ -72,9 +72,11 @@ static int launch_and_wait(floe_project *p, floe_store *s, const floe_launch *l,
       nfail += steps[i].status == FLOE_STEP_FAILURE;
       nskip += steps[i].status == FLOE_STEP_SKIPPED;
       ncancel += steps[i].status == FLOE_STEP_CANCELED;
-      if (steps[i].status == FLOE_STEP_FAILURE)
-        fprintf(stderr, "step %s failed: %s (log: %s)\n", steps[i].asset_key, steps[i].error ? steps[i].error : "",
-                steps[i].log_err ? steps[i].log_err : "-");
+      if (steps[i].status == FLOE_STEP_FAILURE) {
+        bool has_log = steps[i].log_err && floe_path_exists(steps[i].log_err);
+        fprintf(stderr, "step %s failed: %s%s%s%s\n", steps[i].asset_key, steps[i].error ? steps[i].error : "",
+                has_log ? " (stderr: " : "", has_log ? steps[i].log_err : "", has_log ? ")" : "");
+      }
     }
   }
   char dur[32];
@@ -355,7 +357,9 @@ int cmd_run_show(floe_cli *c) {
            steps[i].attempt + 1, d, steps[i].error ? steps[i].error : "");
   }
   for (size_t i = 0; i < n; i++) {
-    if (steps[i].status != FLOE_STEP_FAILURE || !steps[i].log_err) continue;
+    struct stat lst;
+    if (steps[i].status != FLOE_STEP_FAILURE || !steps[i].log_err || stat(steps[i].log_err, &lst) || !lst.st_size)
+      continue;
     printf("\n  stderr of %s (last lines of %s):\n", steps[i].asset_key, steps[i].log_err);
     print_tail(steps[i].log_err, 10, "    | ");
   }
