@@ -59,7 +59,8 @@ int ingest_parquet_select(ingest_ctx *cx, char **select, floe_err *err) {
  * line number counts differently), so when it does, the files are read again here, line by line. */
 
 bool ingest_ndjson_malformed_error(const ingest_ctx *cx, const floe_err *err) {
-  return cx->ndjson_path && !cx->row_column && err && strstr(err->msg, "Malformed JSON");
+  return cx->ndjson_path && !cx->row_column && err &&
+         (strstr(err->msg, "Malformed JSON") || strstr(err->msg, "expected records, but got non-record JSON"));
 }
 
 /* Reads one line of any length into *line (malloc'd, grown as needed); false at end of file. */

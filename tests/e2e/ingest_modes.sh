@@ -123,6 +123,15 @@ expect_rc 0 f asset materialize --select oso.lenient
 [ "$(q "SELECT count(*) FROM oso.lenient WHERE id >= 9")" = 1 ] || fail "type check after cleaning"
 [ "$(q "SELECT reason FROM oso.lenient__rejects WHERE row_number = 2 AND record LIKE '%nope%'")" = "column 'at': cannot convert nope to DATE" ] || fail "reason after cleaning: $(q 'SELECT * FROM oso.lenient__rejects')"
 
+# every line valid JSON but one is not an object: never read as a single json column
+printf '%s\n' '{"id":11,"at":"2024-01-11"}' '[11,12]' '{"id":12,"at":"2024-01-12"}' > $P/data/strict.ndjson
+expect_rc 0 f asset materialize --select oso.lenient
+[ "$(q "SELECT count(*) FROM oso.lenient WHERE id IN (11, 12)")" = 2 ] || fail "object lines around an array line"
+[ "$(q "SELECT count(*) FROM oso.lenient__rejects WHERE reason = 'line 2 of data/strict.ndjson: not a JSON object'")" -ge 1 ] || fail "array line not rejected: $(q 'SELECT row_number, reason FROM oso.lenient__rejects')"
+expect_rc 1 f asset materialize --select oso.strict
+expect_rc 0 f run show "$(last_run)"
+expect_out "not a JSON object"
+
 # ---- on_schema_change: fail refuses a new column; evolve (default) adds it
 printf '%s\n' '{"id":1,"at":"2024-01-01"}' > $P/data/strict.ndjson
 expect_rc 0 f asset materialize --select oso.strict
