@@ -191,6 +191,9 @@ int cmd_lake_tables(floe_cli *c) {
     rc = cli_fail(&err);
   } else {
     if (as_json) putchar('[');
+    else if (!names.len)
+      fprintf(stderr, "no tables yet in %s (ingest assets create them: floe asset materialize --select ...)\n",
+              floe_lake_warehouse(l));
     for (size_t i = 0; i < names.len; i++) {
       char *meta = NULL;
       json_t *m = NULL;
