@@ -252,7 +252,9 @@ const char *lake_iceberg_type(const char *d, char *buf, size_t n) {
   if (!strcmp(d, "VARCHAR")) return "string";
   int p, s;
   if (sscanf(d, "DECIMAL(%d,%d)", &p, &s) == 2) {
-    if (p > 18) return "double";
+    /* DuckDB stores precision > 18 in 16-byte FIXED_LEN_BYTE_ARRAYs, and Iceberg requires the fewest bytes
+     * for the precision: at precision 38 those are 16, so wider decimals widen (losslessly) to 38 */
+    if (p > 18) p = 38;
     snprintf(buf, n, "decimal(%d, %d)", p, s);
     return buf;
   }

@@ -134,6 +134,27 @@ static void put_le(unsigned char *p, uint64_t v, int n) {
   for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* Parses a decimal's text ("-12.30") into its unscaled value at the given scale; -1 when it does not fit. */
+static int decimal_unscaled(const char *s, int scale, __int128 *out) {
+  bool neg = *s == '-';
+  if (*s == '-' || *s == '+') s++;
+  __int128 v = 0;
+  int frac = -1, digits = 0;
+  for (; *s; s++) {
+    if (*s == '.' && frac < 0) {
+      frac = 0;
+      continue;
+    }
+    if (*s < '0' || *s > '9' || ++digits > 38) return -1;
+    if (frac >= 0 && frac == scale) continue; /* more digits than the scale: cannot happen for a column's own stats */
+    v = v * 10 + (*s - '0');
+    if (frac >= 0) frac++;
+  }
+  for (int f = frac < 0 ? 0 : frac; f < scale; f++) v *= 10;
+  *out = neg ? -v : v;
+  return 0;
+}
+
 /* Iceberg single-value encoding of a bound as a hex string (NULL when there is none to write). */
 static char *bound_hex(const char *type, floe_result *r, size_t row, int slot_i, int slot_d, int slot_s, bool upper) {
   unsigned char buf[16];
@@ -156,6 +177,19 @@ static char *bound_hex(const char *type, floe_result *r, size_t row, int slot_i,
     }
     memcpy(buf, &d, 8);
     return lake_hex(buf, 8);
+  }
+  int prec, scale;
+  if (sscanf(type, "decimal(%d, %d)", &prec, &scale) == 2 || sscanf(type, "decimal(%d,%d)", &prec, &scale) == 2) {
+    const char *s = floe_result_str(r, (size_t)slot_s, row);
+    __int128 v;
+    if (!s || decimal_unscaled(s, scale, &v)) return NULL;
+    /* unscaled value, big-endian two's complement, fewest bytes that keep the sign */
+    unsigned char be[16];
+    for (int i = 0; i < 16; i++) be[15 - i] = (unsigned char)((unsigned __int128)v >> (8 * i));
+    int start = 0;
+    while (start < 15 && ((be[start] == 0x00 && !(be[start + 1] & 0x80)) || (be[start] == 0xff && (be[start + 1] & 0x80))))
+      start++;
+    return lake_hex(be + start, (size_t)(16 - start));
   }
   if (!strcmp(type, "string")) {
     const char *s = floe_result_str(r, (size_t)slot_s, row);
@@ -189,6 +223,8 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
   }
   floe_buf q;
   floe_buf_init(&q, 0);
+  floe_arena dec_ar; /* decimal type names spliced into the query */
+  floe_arena_init(&dec_ar, 1024);
   floe_buf_puts(&q, "WITH md AS (SELECT * FROM parquet_metadata(");
   floe_buf_sql_str(&q, path);
   floe_buf_puts(&q, ")) ");
@@ -216,6 +252,11 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
     } else if (!strcmp(t, "float") || !strcmp(t, "double")) {
       lo_d = "min(TRY_CAST(stats_min_value AS DOUBLE))";
       hi_d = "max(TRY_CAST(stats_max_value AS DOUBLE))";
+    } else if (!strncmp(t, "decimal(", 8)) {
+      /* decimal text of the column's own type, so that the unscaled value is exact */
+      lo_s = floe_arena_printf(&dec_ar, "CAST(min(TRY_CAST(stats_min_value AS %s)) AS VARCHAR)", t);
+      hi_s = floe_arena_printf(&dec_ar, "CAST(max(TRY_CAST(stats_max_value AS %s)) AS VARCHAR)", t);
+      if (!lo_s || !hi_s) lo_s = hi_s = "NULL";
     } else if (!strcmp(t, "string")) {
       lo_s = "min(stats_min_value)";
       hi_s = "CASE WHEN bool_and(coalesce(max_is_exact, false)) THEN max(stats_max_value) END";
@@ -233,6 +274,7 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
   floe_result *r = NULL;
   int rc = floe_engine_query(eng, floe_buf_str(&q), &r, err);
   floe_buf_free(&q);
+  floe_arena_free(&dec_ar);
   if (rc) return rc;
   json_t *sizes = json_array(), *values = json_array(), *nulls = json_array(), *lower = json_array(),
          *upper = json_array();
