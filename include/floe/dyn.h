@@ -20,7 +20,7 @@
 #define FLOE_PQ_FUNCS(X)                                                                                               \
   X(PQconnectdb) X(PQconnectdbParams) X(PQconninfoParse) X(PQconninfoFree) X(PQstatus) X(PQerrorMessage)              \
   X(PQfinish) X(PQexec) X(PQexecParams) X(PQresultStatus) X(PQresultErrorMessage) X(PQclear) X(PQntuples)             \
-  X(PQnfields) X(PQfname) X(PQftype) X(PQgetvalue) X(PQgetisnull) X(PQgetlength) X(PQsendQuery)                       \
+  X(PQnfields) X(PQfname) X(PQftype) X(PQfmod) X(PQgetvalue) X(PQgetisnull) X(PQgetlength) X(PQsendQuery)                       \
   X(PQsendQueryParams) X(PQsetSingleRowMode) X(PQgetResult) X(PQconsumeInput) X(PQisBusy) X(PQfreemem)              \
   X(PQserverVersion) X(PQhost) X(PQport) X(PQuser) X(PQdb) X(PQgetCopyData) X(PQputCopyData) X(PQputCopyEnd)        \
   X(PQcmdTuples) X(PQescapeLiteral) X(PQescapeIdentifier) X(PQsetNoticeProcessor) X(PQparameterStatus)
@@ -76,6 +76,7 @@ int floe_pq_load(floe_err *err) FLOE_WUR;
 #define PQnfields (floe_pq.PQnfields)
 #define PQfname (floe_pq.PQfname)
 #define PQftype (floe_pq.PQftype)
+#define PQfmod (floe_pq.PQfmod)
 #define PQgetvalue (floe_pq.PQgetvalue)
 #define PQgetisnull (floe_pq.PQgetisnull)
 #define PQgetlength (floe_pq.PQgetlength)

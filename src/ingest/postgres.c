@@ -5,7 +5,7 @@
  *   source: {type: postgres, url: {secret: source_db.url}, query: "SELECT * FROM events"}
  *   source: {type: postgres, url: {secret: source_db.url}, table: public.events}
  *
- * The session runs with TimeZone UTC and DateStyle ISO. numeric becomes double; json/jsonb, arrays,
+ * The session runs with TimeZone UTC and DateStyle ISO. numeric(P,S) stays decimal (unconstrained numeric becomes double); json/jsonb, arrays,
  * uuid and other types become strings. Messages never carry the connection URL's password. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,16 @@
 #include "floe/engine.h"
 #include "ingest_int.h"
 
-static const char *pg_duck_type(Oid t) {
+/* The DuckDB type a PostgreSQL column is read as. numeric(P,S) (typmod = (P << 16 | S) + 4) stays an exact
+ * DECIMAL; unconstrained numeric has no precision to keep and becomes DOUBLE. buf holds the DECIMAL text. */
+static const char *pg_duck_type(Oid t, int typmod, char *buf, size_t n) {
+  if (t == 1700 && typmod >= 4) {
+    int prec = ((typmod - 4) >> 16) & 0xffff, scale = (typmod - 4) & 0xffff;
+    if (prec >= 1 && prec <= 38 && scale <= prec) {
+      snprintf(buf, n, "DECIMAL(%d,%d)", prec, scale);
+      return buf;
+    }
+  }
   switch (t) {
   case 16: return "BOOLEAN";
   case 20: return "BIGINT";
@@ -91,7 +100,8 @@ int ingest_postgres_select(ingest_ctx *cx, char **select, floe_err *err) {
     if (i) floe_buf_puts(&cols, ", ");
     floe_buf_sql_str(&cols, PQfname(res, i));
     floe_buf_puts(&cols, ": ");
-    floe_buf_sql_str(&cols, pg_duck_type(PQftype(res, i)));
+    char dec[40];
+    floe_buf_sql_str(&cols, pg_duck_type(PQftype(res, i), PQfmod(res, i), dec, sizeof dec));
   }
   PQclear(res);
   res = NULL;
