@@ -161,6 +161,7 @@ typedef struct floe_project {
   floe_value postgres_url;           /* the URL from storage.postgres (both members NULL when absent) */
   const floe_node *secret_sources;   /* secrets.sources */
   bool secrets_override_env;         /* secrets.override_env, default false */
+  const char *secrets_keystore;      /* secrets.keystore (relative to dir), default <home>/keystore */
   const floe_node *sensors;          /* list */
   const floe_node *alerts;           /* list */
 } floe_project;

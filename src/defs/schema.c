@@ -779,6 +779,7 @@ static const field secrets_fields[] = {
     FP("env_file", T_STR, env_file, .expect = "a file path"),
     FP("sources", T_NODE, secret_sources),
     FP("override_env", T_BOOL, secrets_override_env),
+    FP("keystore", T_STR, secrets_keystore, .expect = "a path to the keystore file"),
 };
 static const field executor_fields[] = {
     FP("max_concurrent", T_INT, max_concurrent, .has_min = true, .min = 1),

@@ -483,6 +483,11 @@ const char *floe_keystore_path(const floe_project *p) {
   static __thread char buf[4096];
   const char *env = getenv("FLOE_KEYSTORE");
   if (env && *env) return env;
+  if (p && p->secrets_keystore && *p->secrets_keystore) {
+    if (p->secrets_keystore[0] == '/' || !p->dir) return p->secrets_keystore;
+    snprintf(buf, sizeof buf, "%s/%s", p->dir, p->secrets_keystore);
+    return buf;
+  }
   if (p && p->home) {
     snprintf(buf, sizeof buf, "%s/keystore", p->home);
     return buf;

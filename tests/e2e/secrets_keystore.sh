@@ -78,4 +78,13 @@ for i in $(seq 12); do
   [ "$($FLOE -p $P secrets get conc.k$i)" = value-$i ] || fail "conc.k$i lost or wrong"
 done
 expect_out "clickhouse.password"                           # earlier entries survive too
+# secrets.keystore in floe.yaml places the keystore (relative to the project); FLOE_KEYSTORE still wins
+Q=$T/proj2; mkdir -p $Q/assets
+printf 'name: q\nsecrets: {keystore: vault/prod.keystore}\n' > $Q/floe.yaml
+mkdir -p $Q/vault
+printf 'v1' | $FLOE -p $Q secrets set app.token >/dev/null 2>&1 || fail "set with secrets.keystore"
+[ -f $Q/vault/prod.keystore ] || fail "keystore not at secrets.keystore"
+[ "$($FLOE -p $Q secrets get app.token)" = v1 ] || fail "get from secrets.keystore"
+FLOE_KEYSTORE=$T/never-created.ks expect_rc 0 $FLOE -p $Q secrets list
+expect_no_out "app.token"
 echo ok
