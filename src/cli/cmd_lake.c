@@ -211,8 +211,9 @@ int cmd_lake_tables(floe_cli *c) {
         printf("%s{\"table\":\"%s\",\"rows\":%s,\"snapshots\":%zu}", i ? "," : "", (char *)names.items[i],
                rows ? rows : "0", json_array_size(json_object_get(m, "snapshots")));
       else
-        printf("%-40s %12s rows  %4zu snapshots\n", (char *)names.items[i], rows ? rows : "0",
-               json_array_size(json_object_get(m, "snapshots")));
+        printf("%-40s %12s rows  %4zu snapshot%s\n", (char *)names.items[i], rows ? rows : "0",
+               json_array_size(json_object_get(m, "snapshots")),
+               json_array_size(json_object_get(m, "snapshots")) == 1 ? "" : "s");
       json_decref(m);
       floe_free(names.items[i]);
     }
