@@ -796,8 +796,9 @@ int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries, bool
     floe_buf_sql_str(b, lake_local_path(json_string_value(json_object_get(json_object_get(e, "data_file"), "file_path"))));
   }
   if (by_name) {
-    /* Every file was written with this very schema: columns match by name, no mapping needed. */
-    floe_buf_puts(b, "])");
+    /* Every file was written with this very schema: columns match by name, no mapping needed. Partitioned
+     * tables keep files under key=value directories: never let DuckDB turn those into columns. */
+    floe_buf_puts(b, "], hive_partitioning=false)");
     return 0;
   }
   floe_buf_puts(b, "], schema=MAP{");
@@ -808,5 +809,5 @@ int lake_scan_sql(floe_buf *b, const json_t *schema, const json_t *entries, bool
     floe_buf_printf(b, ", type: '%s', default_value: NULL}",
                     lake_duck_type(json_string_value(json_object_get(f, "type")), tb, sizeof tb));
   }
-  return floe_buf_puts(b, "})");
+  return floe_buf_puts(b, "}, hive_partitioning=false)");
 }

@@ -501,7 +501,7 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const json_t *write_sch
   floe_buf_init(&q, 0);
   floe_buf_puts(&q, "SELECT filename, count(*) FROM (");
   lake_scan_sql(&q, schema, entries, false);
-  /* lake_scan_sql ends with "})": add filename=true inside read_parquet. */
+  /* lake_scan_sql ends with ")" closing read_parquet: add filename=true inside it. */
   q.len -= 1;
   q.p[q.len] = 0;
   floe_buf_printf(&q, ", filename=true)) WHERE (%s) GROUP BY filename", predicate);

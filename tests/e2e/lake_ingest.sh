@@ -42,6 +42,8 @@ expect_rc 0 f asset materialize --select '*'
 expect_rc 0 f lake files oso.stg_events
 expect_out '{"ts_month":648}'
 expect_out '{"ts_month":649}'
+# the partition directories never show up as columns
+[ "$(f query 'SELECT * FROM oso.stg_events LIMIT 0' --format csv)" = "id,ts,score" ] || fail "columns of a partitioned table: $(f query 'SELECT * FROM oso.stg_events LIMIT 0' --format csv)"
 expect_rc 0 f asset list
 expect_out '"rows":3'
 expect_out '"snapshot_id":'
