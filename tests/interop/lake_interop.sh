@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop: tables floe writes are read back, value for value, by readers no one here wrote —
 # DuckDB (read_parquet, parquet_schema field ids), hyparquet, icebird (the whole table through its
-# Iceberg metadata) and python3-avro (manifests: field ids and header keys).
+# Iceberg metadata) and python3-avro (manifests: field ids and header keys) — for a table with copy-on-write
+# deletes, and for a partitioned table whose schema evolved (older files lack the new column).
 . "$(dirname "$0")/../e2e/lib.sh"
 HERE=$SRC/tests/interop
 [ -d "$HERE/node_modules/icebird" ] || fail "interop readers not installed: run scripts/bootstrap.sh"
@@ -38,9 +39,12 @@ f query "SELECT COLUMNS(*)::VARCHAR FROM oso.interop AS t ORDER BY t.id" --forma
 # the manifests, files per partition, read back whole by icebird and value for value by the others
 gen 0 5000 > $P/data/t.csv
 expect_rc 0 f asset materialize --select oso.interop_parts
+# ... then schema evolution: a new column, absent from the older files (readers must give NULLs)
+gen 5000 6000 | awk -F, -v OFS=, 'NR == 1 { print $0, "extra"; next } { print $0, "x" NR }' > $P/data/t.csv
+expect_rc 0 f asset materialize --select oso.interop_parts
 META=$(f lake describe oso.interop_parts | awk '/^metadata:/ {print $2}')
 f lake files oso.interop_parts --json > $T/files.json
-[ "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" $T/files.json)" = 12 ] || fail "expected a file per partition"
+[ "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" $T/files.json)" = 24 ] || fail "expected a file per partition and ingest"
 f query "SELECT COLUMNS(*)::VARCHAR FROM oso.interop_parts AS t ORDER BY t.id" --format json > $T/expected.json
 (cd $HERE && FILES_JSON=$T/files.json node check_parquet.mjs "$META" "$T/expected.json") || fail "parquet/iceberg readers (partitioned)"
 /usr/bin/python3 $HERE/check_avro.py "$META" || fail "python3-avro (partitioned)"
