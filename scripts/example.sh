@@ -15,4 +15,4 @@ $FLOE -p "$EX" asset list
 # a first query over the Iceberg tables the job wrote
 $FLOE -p "$EX" query "SELECT p.project_name, count(*) AS events
   FROM oso.stg_github__events e JOIN oso.stg_ossd__projects p USING (github_org)
-  GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
+  GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"

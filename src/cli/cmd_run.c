@@ -254,7 +254,7 @@ int cmd_run_list(floe_cli *c) {
       json_object_set_new(o, "parent_run_id", runs[i].parent_run_id ? json_string(runs[i].parent_run_id) : json_null());
       json_array_append_new(arr, o);
     }
-    char *d = json_dumps(arr, JSON_INDENT(2));
+    char *d = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     printf("%s\n", d);
     free(d);
     json_decref(arr);
@@ -335,7 +335,7 @@ int cmd_run_show(floe_cli *c) {
       json_array_append_new(arr, so);
     }
     json_object_set_new(o, "steps", arr);
-    char *d = json_dumps(o, JSON_INDENT(2));
+    char *d = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     printf("%s\n", d);
     free(d);
     json_decref(o);
@@ -542,7 +542,7 @@ int cmd_asset_list(floe_cli *c) {
     }
   }
   if (json) {
-    char *d = json_dumps(arr, JSON_INDENT(2));
+    char *d = json_dumps(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     printf("%s\n", d);
     free(d);
     json_decref(arr);

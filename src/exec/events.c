@@ -61,8 +61,8 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
       e.level = "info";
       json_t *m = json_object_get(ev, "metadata");
       if (json_is_object(m)) json_object_update(meta, m);
-      char *d = json_dumps(m ? m : json_object(), JSON_COMPACT);
-      e.data_json = redact(a, sec, d);
+      char *d = m ? json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+      e.data_json = redact(a, sec, d ? d : "{}");
       free(d);
     } else if (!strcmp(type, "asset_check")) {
       e.type = "ASSET_CHECK";
@@ -70,7 +70,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
       e.level = json_is_true(passed) ? "info" : "warning";
       const char *name = json_string_value(json_object_get(ev, "name"));
       e.message = floe_arena_printf(a, "check %s %s", name ? name : "(unnamed)", json_is_true(passed) ? "passed" : "failed");
-      char *d = json_dumps(ev, JSON_COMPACT);
+      char *d = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
       e.data_json = redact(a, sec, d);
       free(d);
     } else {
@@ -85,7 +85,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
   free(line);
   fclose(f);
   unlink(path); /* recorded (redacted) in the event log; the raw file may hold secrets */
-  char *m = json_dumps(meta, JSON_COMPACT);
+  char *m = json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(15));
   *metadata_json = redact(a, sec, m ? m : "{}");
   free(m);
   json_decref(meta);
