@@ -575,12 +575,26 @@ static int asset_post(ctx *c, const floe_node *n, void *obj, const char *path) {
       return fail(c, n, sub, "missing required key for mode merge; expected a list of key columns, found nothing");
     }
   }
+  const floe_node *table_node = floe_node_get(n, "table");
   if (a->table) {
     if (!strchr(a->table, '.')) a->table = floe_arena_printf(c->a, "%s.%s", c->p->lake_namespace, a->table);
   } else if (a->kind == FLOE_ASSET_INGEST) {
-    a->table = strchr(a->key, '.') ? a->key : floe_arena_printf(c->a, "%s.%s", c->p->lake_namespace, a->key);
+    /* the table of `sqlmesh/oso.projects_v1` is oso.projects_v1: a key's path prefix is not part of it */
+    const char *base = strrchr(a->key, '/') ? strrchr(a->key, '/') + 1 : a->key;
+    a->table = strchr(base, '.') ? base : floe_arena_printf(c->a, "%s.%s", c->p->lake_namespace, base);
+    table_node = floe_node_get(n, "key");
   }
   if (a->kind == FLOE_ASSET_INGEST && !a->table) return oom(c);
+  if (a->table) { /* namespace.table: non-empty dot-separated parts, no path separators */
+    const char *t = a->table;
+    bool ok = t[0] && t[0] != '.' && t[strlen(t) - 1] != '.' && !strstr(t, "..");
+    for (const char *q = t; ok && *q; q++) ok = *q != '/' && *q != '\\' && (unsigned char)*q >= 32;
+    if (!ok) {
+      join_key(sub, path, "table");
+      return fail(c, table_node ? table_node : n, sub,
+                  "bad table name; expected namespace.table with non-empty parts and no '/', found '%s'", t);
+    }
+  }
   /* resources: floe.yaml was read first, so every resource is known */
   for (size_t j = 0; j < a->nresources; j++) {
     const floe_project *p = c->p;

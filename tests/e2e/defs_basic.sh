@@ -72,6 +72,14 @@ assert [x["key"] for x in a] == ["raw", "oso.clean", "report"], a   # dependency
 assert a[0]["table"] == "lk.raw" and a[1]["table"] is None and a[2]["owners"] == ["me@x.org"]
 assert a[0]["tags"] == {"src": "stable"}
 ' || fail "big defs list --json: $OUT"
+# a key's path prefix is not part of the table it names: sqlmesh/oso.projects_v1 -> oso.projects_v1
+mkdir -p keys/assets && echo "name: keys" > keys/floe.yaml
+printf 'assets:\n  - {key: sqlmesh/oso.projects_v1, kind: ingest, source: {type: csv, path: x.csv}}\n  - {key: github/events, kind: ingest, source: {type: csv, path: x.csv}}\n' > keys/assets/a.yaml
+expect_rc 0 "$FLOE" -p keys defs list --json
+echo "$OUT" | python3 -c '
+import json, sys
+t = {x["key"]: x["table"] for x in json.load(sys.stdin)}
+assert t == {"sqlmesh/oso.projects_v1": "oso.projects_v1", "github/events": "oso.events"}, t' || fail "tables from keys: $OUT"
 expect_rc 0 "$FLOE" -p big job list
 expect_out "stable   tag:src=stable  2"
 expect_out "down     raw*            3"

@@ -22,6 +22,13 @@ bad 'name: x' "assets:
     dep: [b]" \
   "floe: error: assets/a.yaml:5:5: assets[0].dep: unknown key; expected one of key, kind, command," "found 'dep' (did you mean 'deps'?)"
 bad 'nmae: x' '' "floe.yaml:1:1: nmae: unknown key;" "(did you mean 'name'?)"
+# a bad table name for an ingest asset
+bad '' 'assets:
+  - key: x
+    kind: ingest
+    table: "oso./t"
+    source: {type: csv, path: t.csv}' \
+  "assets/a.yaml:4:12: assets[0].table: bad table name; expected namespace.table with non-empty parts and no '/', found 'oso./t'"
 # wrong types
 bad '' "assets:
   - key: a
