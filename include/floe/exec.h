@@ -59,7 +59,9 @@ const char *floe_step_file(floe_arena *a, const floe_project *p, const char *run
 double floe_cancel_grace(void);
 
 /* Validates run config (the launchpad's `ops: {OP: {config: {...}}}` shape) against a job's `config:`
- * schema ({OP: {KEY: TYPE}}). NULL schema accepts any ops. Errors name file:line:col and the key path. */
-int floe_config_validate(const floe_node *schema, const floe_node *root, floe_err *err) FLOE_WUR;
+ * schema ({OP: {KEY: TYPE}}). Without a schema, ops must be among ops_allowed (NULL-terminated: the
+ * assets the job runs) and their config keys are free-form. Errors name file:line:col and the key path. */
+int floe_config_validate(const floe_node *schema, const char *const *ops_allowed, const floe_node *root,
+                         floe_err *err) FLOE_WUR;
 
 #endif

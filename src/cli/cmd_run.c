@@ -115,13 +115,18 @@ int cmd_asset_materialize(floe_cli *c) {
 /* Validates run config text against the job's declared schema:
  *   config: {ops: {OP: {config: {KEY: TYPE}}}}   (TYPE: string|int|float|bool|list|map|any)
  * Unknown ops or keys and wrong types are errors naming the key. Returns 0 or an exit code. */
-static int check_run_config(const floe_job *job, const char *path, const char *text) {
+static int check_run_config(const floe_project *p, const bool *mask, const floe_job *job, const char *path,
+                            const char *text) {
   floe_err err = {0};
   floe_arena a;
   floe_arena_init(&a, 0);
   floe_node *root = NULL;
-  int rc = floe_yaml_parse(&a, path, text, strlen(text), &root, &err);
-  if (!rc) rc = floe_config_validate(job->config_schema, root, &err);
+  const char **ops = floe_arena_alloc(&a, sizeof(char *) * (p->nassets + 1));
+  size_t k = 0;
+  for (size_t i = 0; ops && i < p->nassets; i++)
+    if (mask[i]) ops[k++] = p->assets[i]->key;
+  int rc = ops ? floe_yaml_parse(&a, path, text, strlen(text), &root, &err) : floe_err_set(&err, FLOE_ENOMEM, "out of memory");
+  if (!rc) rc = floe_config_validate(job->config_schema, ops, root, &err);
   floe_arena_free(&a);
   return rc ? cli_fail(&err) : 0;
 }
@@ -152,12 +157,12 @@ int cmd_job_launch(floe_cli *c) {
     rc = cli_fail(&err);
     goto out;
   }
-  if (cfg_text && (rc = check_run_config(job, cfg, cfg_text))) goto out;
   mask = floe_calloc(p->nassets + 1, sizeof *mask);
   if (!mask || floe_select(p, job->selection, mask, &err)) {
     rc = cli_fail(&err);
     goto out;
   }
+  if (cfg_text && (rc = check_run_config(p, mask, job, cfg, cfg_text))) goto out;
   floe_buf tags;
   floe_buf_init(&tags, 0);
   floe_buf_putc(&tags, '{');

@@ -40,7 +40,14 @@ static int at(floe_err *err, const floe_node *n, const char *path, const char *f
                       n->col, path, what, floe_node_describe(n, found, sizeof found));
 }
 
-int floe_config_validate(const floe_node *schema, const floe_node *root, floe_err *err) {
+static bool listed(const char *const *names, const char *s) {
+  for (; names && *names; names++)
+    if (!strcmp(*names, s)) return true;
+  return false;
+}
+
+int floe_config_validate(const floe_node *schema, const char *const *ops_allowed, const floe_node *root,
+                         floe_err *err) {
   if (!root) return 0;
   if (root->type != FLOE_NODE_MAP) return at(err, root, "(top level)", "expected a mapping with %s%s", "ops", "");
   for (size_t i = 0; i < root->len; i++) {
@@ -55,10 +62,17 @@ int floe_config_validate(const floe_node *schema, const floe_node *root, floe_er
   if (ops->type != FLOE_NODE_MAP) return at(err, ops, "ops", "expected a mapping of op name to %s%s", "{config: ...}", "");
   for (size_t i = 0; i < ops->len; i++) {
     const char *op = ops->keys[i];
-    const floe_node *ops_schema = schema ? floe_node_get(schema, "ops") : NULL;
-    const floe_node *op_schema = floe_node_get(ops_schema ? ops_schema : schema, op);
     char path[512];
     snprintf(path, sizeof path, "ops.%s", op);
+    if (!schema) {
+      /* no declared schema: config for any op (asset) the job runs, keys free-form (e.g. start/end) */
+      if (!listed(ops_allowed, op))
+        return at(err, ops->key_nodes[i], path, "unknown op '%s': expected an asset this job runs%s", op,
+                  " (or declare `config:` on the job in floe.yaml)");
+      continue;
+    }
+    const floe_node *ops_schema = floe_node_get(schema, "ops");
+    const floe_node *op_schema = floe_node_get(ops_schema ? ops_schema : schema, op);
     if (!op_schema) return at(err, ops->key_nodes[i], path, "unknown op '%s' for this job%s", op, "");
     const floe_node *opn = ops->items[i];
     if (floe_node_is_null(opn)) continue;

@@ -4,6 +4,7 @@ P=$T/proj; mkdir -p $P/assets
 cat > $P/floe.yaml <<'Y'
 name: cfg
 jobs:
+  - {name: free_job, selection: "*"}
   - name: sqlmesh_job
     selection: "*"
     config:
@@ -48,4 +49,11 @@ printf 'ops:\n  other_op: {config: {}}\n' > $T/bad3.yaml
 expect_rc 2 $FLOE -p $P job launch sqlmesh_job -c $T/bad3.yaml
 expect_out "unknown op 'other_op'"
 [ "$(sqlite3 $P/.floe/floe.db 'select count(*) from runs')" = 1 ] || fail "a rejected config created a run"
+# a job without a config schema takes config for the assets it runs (free-form keys), nothing else
+printf 'ops:\n  sqlmesh_project: {config: {start: 2024-01-01, end: 2024-02-01}}\n' > $T/free.yaml
+expect_rc 0 $FLOE -p $P job launch free_job -c $T/free.yaml
+grep -q "start: 2024-01-01" $P/seen_config || fail "free-form config not passed"
+printf 'ops:\n  nope: {config: {a: 1}}\n' > $T/free_bad.yaml
+expect_rc 2 $FLOE -p $P job launch free_job -c $T/free_bad.yaml
+expect_out "free_bad.yaml:2:3: ops.nope: unknown op 'nope': expected an asset this job runs"
 echo ok
