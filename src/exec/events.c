@@ -2,8 +2,9 @@
  *   {"type":"log","level":"info","message":"..."}
  *   {"type":"materialization","metadata":{"rows":10}}
  *   {"type":"asset_check","name":"not_null","passed":true,"metadata":{...}}
- * and the worker records them in the event log when the step ends. A malformed line becomes a warning
- * event naming the line; it never fails the step or gets lost silently. */
+ * and the worker records them in the event log while the step runs (complete lines, from where it left off)
+ * and when it ends. A malformed line becomes a warning event naming the line; it never fails the step or
+ * gets lost silently. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +27,9 @@ static const char *redact(floe_arena *a, const floe_secrets *sec, const char *s)
 }
 
 int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *sec, const char *run_id,
-                            const char *asset_key, const char *path, const char **metadata_json, floe_err *err) {
-  *metadata_json = "{}";
+                            const char *asset_key, const char *path, int64_t *offset, bool final,
+                            const char **metadata_json, floe_err *err) {
+  if (metadata_json) *metadata_json = "{}";
   FILE *f = fopen(path, "r");
   if (!f) return 0; /* the step wrote no events */
   json_t *meta = json_object();
@@ -35,10 +37,26 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
   size_t cap = 0;
   ssize_t len;
   int lineno = 0, rc = 0;
+  int64_t pos = 0;
   while (!rc && (len = getline(&line, &cap, f)) >= 0) {
     lineno++;
+    int64_t start = pos;
+    pos += len;
+    bool complete = len > 0 && line[len - 1] == '\n';
+    if (!final && !complete) break;        /* the step is still writing this line: next time */
+    bool seen = start < *offset;           /* recorded by an earlier pass */
+    if (!final && seen) continue;
+    if (!seen) *offset = pos;
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
     if (!len) continue;
+    if (seen) { /* final pass over a line already recorded: only its materialization metadata counts */
+      json_t *ev = json_loadb(line, (size_t)len, 0, NULL);
+      const char *type = json_string_value(json_object_get(ev, "type"));
+      json_t *m = json_object_get(ev, "metadata");
+      if (type && !strcmp(type, "materialization") && json_is_object(m)) json_object_update(meta, m);
+      json_decref(ev);
+      continue;
+    }
     json_error_t je;
     json_t *ev = json_loadb(line, (size_t)len, 0, &je);
     floe_event_rec e = {.run_id = run_id, .asset_key = asset_key, .ts_us = floe_now_us()};
@@ -84,10 +102,12 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
   }
   free(line);
   fclose(f);
-  unlink(path); /* recorded (redacted) in the event log; the raw file may hold secrets */
-  char *m = json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(15));
-  *metadata_json = redact(a, sec, m ? m : "{}");
-  free(m);
+  if (final) {
+    unlink(path); /* recorded (redacted) in the event log; the raw file may hold secrets */
+    char *m = json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    if (metadata_json) *metadata_json = redact(a, sec, m ? m : "{}");
+    free(m);
+  }
   json_decref(meta);
   return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "exec_int.h"
@@ -28,6 +29,7 @@ typedef struct step {
   int attempt;
   pid_t pid;
   int64_t start_us, deadline_mono, retry_at_mono, kill_at_mono;
+  int64_t events_off; /* how much of the events file is already recorded */
   int nwait;          /* selected upstreams that have not succeeded yet */
   bool timed_out, term_sent, canceled;
   int pipe_fd[2];     /* read ends of stdout/stderr pipes when redacting, else -1 */
@@ -251,6 +253,7 @@ static int launch(worker *w, step *st) {
   st->pipe_fd[0] = st->pipe_fd[1] = st->log_fd[0] = st->log_fd[1] = -1;
   st->timed_out = st->term_sent = false;
   st->kill_at_mono = 0;
+  st->events_off = 0;
   if (st->attempt > 0) unlink(st->events);
   if (step_env(w, st, &a, &envp, &serr)) {
     st->start_us = floe_now_us();
@@ -346,6 +349,11 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
   floe_arena_init(&a, 4096);
   error = redacted(w, &a, error);
   if (status == FLOE_STEP_FAILURE && !w->canceling && st->attempt < st->a->retry.max_retries) {
+    /* what the failed attempt reported stays in the event log */
+    if (st->start_us && floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events,
+                                                &st->events_off, true, NULL, w->err)) {
+    }
+    st->events_off = 0;
     st->attempt++;
     st->status = FLOE_STEP_RETRYING;
     double d = retry_delay(&st->a->retry, st->attempt);
@@ -360,7 +368,8 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
   st->status = status;
   const char *meta = "{}";
   if (status == FLOE_STEP_SUCCESS) {
-    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &meta, w->err) == 0) {
+    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
+                                w->err) == 0) {
       floe_materialization_rec m = {.asset_key = st->a->key, .run_id = w->run_id, .metadata_json = meta};
       if (floe_store_materialization_put(w->s, &m, w->err) == 0) {
         floe_event_rec e = {.run_id = w->run_id, .asset_key = st->a->key, .type = "ASSET_MATERIALIZATION",
@@ -371,7 +380,8 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
     }
   } else if (st->start_us) {
     /* events the step wrote before failing are still worth keeping */
-    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &meta, w->err)) {
+    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
+                                w->err)) {
     }
   }
   save_step(w, st, error);
@@ -634,6 +644,7 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
 
     /* wait for a child, a signal, step output, or the next timer */
     int64_t now = floe_mono_us(), wake = next_heartbeat;
+    if (w.running > 0 && now + 500000 < wake) wake = now + 500000; /* live events of running steps */
     for (size_t i = 0; i < w.nsteps; i++) {
       step *st = &w.steps[i];
       if (st->status == FLOE_STEP_RUNNING) {
@@ -688,6 +699,18 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
         st->retry_at_mono = INT64_MAX;
         push_ready(&w, (int)i);
       }
+    }
+    /* events steps report while they run reach the event log as they come */
+    for (size_t i = 0; i < w.nsteps; i++) {
+      step *st = &w.steps[i];
+      struct stat es;
+      if (st->status != FLOE_STEP_RUNNING || stat(st->events, &es) || es.st_size <= st->events_off) continue;
+      floe_arena ea;
+      floe_arena_init(&ea, 4096);
+      if (floe_step_events_ingest(w.s, &ea, st->sec, w.run_id, st->a->key, st->events, &st->events_off, false, NULL,
+                                  err)) {
+      }
+      floe_arena_free(&ea);
     }
     if (now >= next_heartbeat) {
       if (floe_store_run_heartbeat(w.s, w.run_id, NULL)) { /* retried next time */
