@@ -305,6 +305,7 @@ static void print_tail(const char *path, int lines, const char *indent) {
 
 int cmd_run_show(floe_cli *c) {
   bool json = cli_flag(c, "--json");
+  bool events = cli_flag(c, "--events");
   if (cli_positionals(c, 1, 1) < 0) return 2;
   floe_project *p;
   floe_store *s;
@@ -367,6 +368,22 @@ int cmd_run_show(floe_cli *c) {
       continue;
     printf("\n  stderr of %s (last lines of %s):\n", steps[i].asset_key, steps[i].log_err);
     print_tail(steps[i].log_err, 10, "    | ");
+  }
+  if (events) { /* the event log, as Dagster's run view shows it */
+    floe_event_rec *ev;
+    size_t ne = 0;
+    if (floe_store_event_list(s, &a, r.id, 0, &ev, &ne, &err)) {
+      rc = cli_fail(&err);
+      goto out;
+    }
+    printf("\n  %-24s  %-24s  %-7s  %-30s  %s\n", "TIME", "EVENT", "LEVEL", "STEP", "MESSAGE");
+    for (size_t i = 0; i < ne; i++) {
+      char when[40];
+      floe_time_iso(ev[i].ts_us, when, sizeof when);
+      printf("  %-24s  %-24s  %-7s  %-30s  %s%s%s\n", when, ev[i].type, ev[i].level ? ev[i].level : "",
+             ev[i].asset_key ? ev[i].asset_key : "-", ev[i].message ? ev[i].message : "",
+             ev[i].data_json && ev[i].message ? " " : "", ev[i].data_json ? ev[i].data_json : "");
+    }
   }
 out:
   floe_arena_free(&a);

@@ -24,7 +24,7 @@ static const command commands[] = {
     {"job launch", cmd_job_launch, "JOB [-c run_config.yaml] [--detach]", "run a job with run config", false},
     {"job list", cmd_job_list, "[--json]", "list the project's jobs and how many assets each selects", false},
     {"run list", cmd_run_list, "[--status S] [--job J] [--since T] [--limit N] [--json]", "list runs, newest first", false},
-    {"run show", cmd_run_show, "ID [--json]", "a run's steps, durations, status and errors", false},
+    {"run show", cmd_run_show, "ID [--events] [--json]", "a run's steps, durations, status, errors (and event log)", false},
     {"run logs", cmd_run_logs, "ID [--step ASSET] [--follow]", "print (or follow) a run's step logs", false},
     {"run cancel", cmd_run_cancel, "ID", "cancel a run: SIGTERM its steps, SIGKILL after a grace period", false},
     {"run reexecute", cmd_run_reexecute, "ID [--from-failure] [--detach]", "run again (only what failed or was skipped)", false},

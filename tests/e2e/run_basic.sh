@@ -36,6 +36,8 @@ expect_rc 0 $FLOE -p $P run list
 expect_out "$RUN"; expect_out "SUCCESS"
 expect_rc 0 $FLOE -p $P run show ${RUN:0:8}
 expect_out "sink"; expect_out "right/nested.key"; expect_out "SUCCESS"
+expect_rc 0 $FLOE -p $P run show $RUN --events
+expect_out "RUN_START"; expect_out "careful"; expect_out "ASSET_MATERIALIZATION"; expect_out "RUN_SUCCESS"
 expect_rc 0 $FLOE -p $P run logs $RUN
 expect_out "src stdout | hello from src"
 expect_out "src stderr | warn"
