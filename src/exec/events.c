@@ -11,17 +11,12 @@
 #include <unistd.h>
 #include "exec_int.h"
 
-/* Returns an arena copy of s with secret values redacted. */
-static const char *redact(floe_arena *a, const floe_secrets *sec, const char *s) {
+const char *floe_exec_redact(floe_arena *a, const floe_secrets *sec, const char *s) {
   if (!s) return NULL;
   if (!sec || !floe_secrets_count(sec)) return floe_arena_strdup(a, s);
   floe_buf b;
   floe_buf_init(&b, 0);
-  if (floe_secrets_redact(sec, s, strlen(s), &b)) {
-    floe_buf_free(&b);
-    return "********";
-  }
-  const char *r = floe_arena_strdup(a, floe_buf_str(&b));
+  const char *r = floe_secrets_redact(sec, s, strlen(s), &b) ? "********" : floe_arena_strdup(a, floe_buf_str(&b));
   floe_buf_free(&b);
   return r;
 }
@@ -73,14 +68,14 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
                         !strcmp(lvl, "error") || !strcmp(lvl, "critical"))
                     ? floe_arena_strdup(a, lvl)
                     : "info";
-      e.message = redact(a, sec, json_string_value(json_object_get(ev, "message")));
+      e.message = floe_exec_redact(a, sec, json_string_value(json_object_get(ev, "message")));
     } else if (!strcmp(type, "materialization")) {
       e.type = "MATERIALIZATION_METADATA";
       e.level = "info";
       json_t *m = json_object_get(ev, "metadata");
       if (json_is_object(m)) json_object_update(meta, m);
       char *d = m ? json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-      e.data_json = redact(a, sec, d ? d : "{}");
+      e.data_json = floe_exec_redact(a, sec, d ? d : "{}");
       free(d);
     } else if (!strcmp(type, "asset_check")) {
       e.type = "ASSET_CHECK";
@@ -89,7 +84,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
       const char *name = json_string_value(json_object_get(ev, "name"));
       e.message = floe_arena_printf(a, "check %s %s", name ? name : "(unnamed)", json_is_true(passed) ? "passed" : "failed");
       char *d = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
-      e.data_json = redact(a, sec, d);
+      e.data_json = floe_exec_redact(a, sec, d);
       free(d);
     } else {
       e.type = "LOG";
@@ -105,7 +100,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
   if (final) {
     unlink(path); /* recorded (redacted) in the event log; the raw file may hold secrets */
     char *m = json_dumps(meta, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    if (metadata_json) *metadata_json = redact(a, sec, m ? m : "{}");
+    if (metadata_json) *metadata_json = floe_exec_redact(a, sec, m ? m : "{}");
     free(m);
   }
   json_decref(meta);

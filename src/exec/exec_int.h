@@ -8,6 +8,9 @@
 #include "floe/exec.h"
 #include "floe/secrets.h"
 
+/* Returns an arena copy of s with every value sec resolved replaced by "********" (NULL for NULL). */
+const char *floe_exec_redact(floe_arena *a, const floe_secrets *sec, const char *s);
+
 /* Reads a step's NDJSON events file from *offset and records its events (redacted) in the store, moving
  * *offset past what it recorded. While the step runs (final false) only complete lines are taken. The final
  * pass (the step ended) takes the rest, collects the metadata of all materialization events into

@@ -327,15 +327,6 @@ static void skip_downstream(worker *w, step *failed) {
   floe_free(stack);
 }
 
-static const char *redacted(worker *w, floe_arena *a, const char *msg) {
-  if (!msg || !w->run_sec || !floe_secrets_count(w->run_sec)) return msg;
-  floe_buf b;
-  floe_buf_init(&b, 0);
-  const char *r = floe_secrets_redact(w->run_sec, msg, strlen(msg), &b) ? "********" : floe_arena_strdup(a, floe_buf_str(&b));
-  floe_buf_free(&b);
-  return r;
-}
-
 static double retry_delay(const floe_retry *r, int attempt) {
   double d = r->delay;
   if (r->backoff == FLOE_BACKOFF_LINEAR) d *= attempt;
@@ -347,7 +338,7 @@ static double retry_delay(const floe_retry *r, int attempt) {
 static void finish_step(worker *w, step *st, int status, const char *error) {
   floe_arena a;
   floe_arena_init(&a, 4096);
-  error = redacted(w, &a, error);
+  error = floe_exec_redact(&a, w->run_sec, error);
   if (status == FLOE_STEP_FAILURE && !w->canceling && st->attempt < st->a->retry.max_retries) {
     /* what the failed attempt reported stays in the event log */
     if (st->start_us && floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events,
