@@ -30,6 +30,7 @@ typedef struct step {
   pid_t pid;
   int64_t start_us, deadline_mono, retry_at_mono, kill_at_mono;
   int64_t events_off; /* how much of the events file is already recorded */
+  int apos;           /* index in worker.active, -1 when not running or waiting to retry */
   int nwait;          /* selected upstreams that have not succeeded yet */
   bool timed_out, term_sent, canceled;
   int pipe_fd[2];     /* read ends of stdout/stderr pipes when redacting, else -1 */
@@ -49,6 +50,8 @@ typedef struct worker {
   size_t nsteps;
   int *index_of;      /* asset index -> step index or -1 */
   int *ready;         /* queue of step indexes */
+  int *active;        /* steps running or waiting to retry: the only ones the loop needs to look at */
+  size_t nactive;
   size_t nready, ready_head;
   int running, retrying, max_conc;
   bool canceling;
@@ -166,6 +169,22 @@ static int step_env(worker *w, step *st, floe_arena *a, char ***envp_out, floe_e
     if (!envp[i]) return floe_err_set(serr, FLOE_ENOMEM, "out of memory");
   *envp_out = envp;
   return 0;
+}
+
+static void push_ready(worker *w, int i) { w->ready[w->nready++] = i; }
+
+static void active_add(worker *w, step *st) {
+  if (st->apos >= 0) return;
+  st->apos = (int)w->nactive;
+  w->active[w->nactive++] = (int)(st - w->steps);
+}
+
+static void active_del(worker *w, step *st) {
+  if (st->apos < 0) return;
+  int last = w->active[--w->nactive];
+  w->active[st->apos] = last;
+  w->steps[last].apos = st->apos;
+  st->apos = -1;
 }
 
 static void finish_step(worker *w, step *st, int status, const char *error);
@@ -287,6 +306,7 @@ static int launch(worker *w, step *st) {
   }
   w->running++;
   st->status = FLOE_STEP_RUNNING;
+  active_add(w, st);
   st->deadline_mono = st->a->timeout > 0 ? floe_mono_us() + (int64_t)(st->a->timeout * 1e6) : 0;
   if (st->attempt == 0) rc = event(w, st->a->key, "STEP_START", "info", "step started");
   else {
@@ -300,7 +320,6 @@ out:
   return rc;
 }
 
-static void push_ready(worker *w, int i) { w->ready[w->nready++] = i; }
 
 /* Skips everything downstream of a failed step (within this run), recording why. */
 static void skip_downstream(worker *w, step *failed) {
@@ -347,6 +366,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
     st->events_off = 0;
     st->attempt++;
     st->status = FLOE_STEP_RETRYING;
+    active_add(w, st);
     double d = retry_delay(&st->a->retry, st->attempt);
     st->retry_at_mono = floe_mono_us() + (int64_t)(d * 1e6);
     w->retrying++;
@@ -357,6 +377,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
     return;
   }
   st->status = status;
+  active_del(w, st);
   const char *meta = "{}";
   if (status == FLOE_STEP_SUCCESS) {
     if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
@@ -441,8 +462,10 @@ static void drain_pipe(worker *w, step *st, int k, bool eof) {
 }
 
 static step *step_by_pid(worker *w, pid_t pid) {
-  for (size_t i = 0; i < w->nsteps; i++)
-    if (w->steps[i].pid == pid && w->steps[i].status == FLOE_STEP_RUNNING) return &w->steps[i];
+  for (size_t j = 0; j < w->nactive; j++) {
+    step *st = &w->steps[w->active[j]];
+    if (st->pid == pid && st->status == FLOE_STEP_RUNNING) return st;
+  }
   return NULL;
 }
 
@@ -495,6 +518,7 @@ static void begin_cancel(worker *w) {
       killpg(st->pid, SIGTERM);
     } else if (st->status == FLOE_STEP_PENDING || st->status == FLOE_STEP_RETRYING) {
       if (st->status == FLOE_STEP_RETRYING) w->retrying--;
+      active_del(w, st);
       st->status = FLOE_STEP_CANCELED;
       st->nwait = -1;
       if (!save_step(w, st, "run cancelled before the step started")) event(w, st->a->key, "STEP_CANCELED", "warning", "not started: run cancelled");
@@ -513,7 +537,8 @@ static int load_run(worker *w) {
   w->steps = floe_arena_alloc(&w->a, sizeof(step) * (n + 1));
   w->index_of = floe_arena_alloc(&w->a, sizeof(int) * (w->p->nassets + 1));
   w->ready = floe_arena_alloc(&w->a, sizeof(int) * (n + 1) * 4);
-  if (!w->steps || !w->index_of || !w->ready) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  w->active = floe_arena_alloc(&w->a, sizeof(int) * (n + 1));
+  if (!w->steps || !w->index_of || !w->ready || !w->active) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
   for (size_t i = 0; i < w->p->nassets; i++) w->index_of[i] = -1;
   for (size_t i = 0; i < n; i++) {
     if (recs[i].status != FLOE_STEP_PENDING) continue;
@@ -524,6 +549,7 @@ static int load_run(worker *w) {
     step *st = &w->steps[w->nsteps];
     st->a = as;
     st->status = FLOE_STEP_PENDING;
+    st->apos = -1;
     st->pipe_fd[0] = st->pipe_fd[1] = st->log_fd[0] = st->log_fd[1] = -1;
     st->log_out = floe_step_file(&w->a, w->p, w->run_id, as->key, "out");
     st->log_err = floe_step_file(&w->a, w->p, w->run_id, as->key, "err");
@@ -636,8 +662,8 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
     /* wait for a child, a signal, step output, or the next timer */
     int64_t now = floe_mono_us(), wake = next_heartbeat;
     if (w.running > 0 && now + 500000 < wake) wake = now + 500000; /* live events of running steps */
-    for (size_t i = 0; i < w.nsteps; i++) {
-      step *st = &w.steps[i];
+    for (size_t j = 0; j < w.nactive; j++) {
+      step *st = &w.steps[w.active[j]];
       if (st->status == FLOE_STEP_RUNNING) {
         if (st->deadline_mono && !st->timed_out && st->deadline_mono < wake) wake = st->deadline_mono;
         if (st->kill_at_mono && st->kill_at_mono < wake) wake = st->kill_at_mono;
@@ -646,12 +672,14 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
     if (w.canceling && w.cancel_kill_at < wake) wake = w.cancel_kill_at;
     size_t np = 0;
     pfds[np++] = (struct pollfd){.fd = w.sfd, .events = POLLIN};
-    for (size_t i = 0; i < w.nsteps; i++)
-      for (int k = 0; k < 2; k++)
-        if (w.steps[i].pipe_fd[k] >= 0) {
-          pstep[np] = &w.steps[i];
-          pfds[np++] = (struct pollfd){.fd = w.steps[i].pipe_fd[k], .events = POLLIN};
+    for (size_t j = 0; j < w.nactive; j++)
+      for (int k = 0; k < 2; k++) {
+        step *st = &w.steps[w.active[j]];
+        if (st->pipe_fd[k] >= 0) {
+          pstep[np] = st;
+          pfds[np++] = (struct pollfd){.fd = st->pipe_fd[k], .events = POLLIN};
         }
+      }
     int timeout_ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
     int pr = poll(pfds, np, timeout_ms);
     if (pr < 0 && errno != EINTR) {
@@ -673,7 +701,8 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
     }
     if (got_chld || pr == 0) reap_children(&w);
     now = floe_mono_us();
-    for (size_t i = 0; i < w.nsteps; i++) {
+    for (size_t j = 0; j < w.nactive; j++) {
+      int i = w.active[j];
       step *st = &w.steps[i];
       if (st->status == FLOE_STEP_RUNNING) {
         if (st->deadline_mono && !st->timed_out && now >= st->deadline_mono) {
@@ -688,12 +717,12 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
         if (w.canceling && now >= w.cancel_kill_at) killpg(st->pid, SIGKILL);
       } else if (st->status == FLOE_STEP_RETRYING && !w.canceling && now >= st->retry_at_mono) {
         st->retry_at_mono = INT64_MAX;
-        push_ready(&w, (int)i);
+        push_ready(&w, i);
       }
     }
     /* events steps report while they run reach the event log as they come */
-    for (size_t i = 0; i < w.nsteps; i++) {
-      step *st = &w.steps[i];
+    for (size_t j = 0; j < w.nactive; j++) {
+      step *st = &w.steps[w.active[j]];
       struct stat es;
       if (st->status != FLOE_STEP_RUNNING || stat(st->events, &es) || es.st_size <= st->events_off) continue;
       floe_arena ea;
