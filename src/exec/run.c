@@ -141,6 +141,20 @@ int floe_run_wait(floe_store *s, const char *run_id, pid_t worker, int *status, 
   return floe_run_wait_progress(s, run_id, worker, NULL, NULL, status, err);
 }
 
+/* Hands fn the run's events recorded after *last, moving *last past them. */
+static void forward_events(floe_store *s, const char *run_id, floe_run_progress_fn fn, void *ud, int64_t *last) {
+  floe_arena ea;
+  floe_arena_init(&ea, 0);
+  floe_event_rec *ev;
+  size_t n = 0;
+  if (floe_store_event_list(s, &ea, run_id, *last, &ev, &n, NULL) == 0)
+    for (size_t i = 0; i < n; i++) {
+      fn(ud, &ev[i]);
+      *last = ev[i].id;
+    }
+  floe_arena_free(&ea);
+}
+
 int floe_run_wait_progress(floe_store *s, const char *run_id, pid_t worker, floe_run_progress_fn fn, void *ud,
                            int *status, floe_err *err) {
   int ws = 0;
@@ -150,28 +164,11 @@ int floe_run_wait_progress(floe_store *s, const char *run_id, pid_t worker, floe
     if (r == worker) break;
     if (r < 0 && errno != EINTR) return floe_err_set(err, FLOE_EIO, "waitpid: %s", strerror(errno));
     if (r == 0 && fn) {
-      floe_arena ea;
-      floe_arena_init(&ea, 0);
-      floe_event_rec *ev;
-      size_t n = 0;
-      if (floe_store_event_list(s, &ea, run_id, last_event, &ev, &n, NULL) == 0)
-        for (size_t i = 0; i < n; i++) {
-          fn(ud, &ev[i]);
-          last_event = ev[i].id;
-        }
-      floe_arena_free(&ea);
+      forward_events(s, run_id, fn, ud, &last_event);
       floe_sleep_ms(100);
     }
   }
-  if (fn) { /* the events of the last moments */
-    floe_arena ea;
-    floe_arena_init(&ea, 0);
-    floe_event_rec *ev;
-    size_t n = 0;
-    if (floe_store_event_list(s, &ea, run_id, last_event, &ev, &n, NULL) == 0)
-      for (size_t i = 0; i < n; i++) fn(ud, &ev[i]);
-    floe_arena_free(&ea);
-  }
+  if (fn) forward_events(s, run_id, fn, ud, &last_event); /* the events of the last moments */
   floe_arena a;
   floe_arena_init(&a, 4096);
   floe_run_rec r;
