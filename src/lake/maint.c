@@ -206,7 +206,11 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
   json_t *list;
   int rc = lake_catalog_list(l, &list, err);
   if (rc) return rc;
-  time_t now = time(NULL);
+  /* The fine clock, not time(): a file's mtime may be taken from a finer clock than time()'s and lie up to a
+   * second ahead of it. */
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  time_t now = ts.tv_sec;
   size_t i;
   json_t *row;
   json_array_foreach(list, i, row) {
@@ -242,7 +246,7 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
       json_t *mt;
       json_object_foreach(found, p, mt) {
         if (json_object_get(live, p)) continue;
-        if (now - (time_t)json_integer_value(mt) < min_age_s) continue;
+        if (min_age_s > 0 && now - (time_t)json_integer_value(mt) < min_age_s) continue;
         /* Metadata files older than the metadata-log window are history, not orphans of a failed write,
          * but nothing references them either: they are removable too. */
         char *c = floe_strdup(p);
