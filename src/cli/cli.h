@@ -8,12 +8,20 @@
 #include "floe/defs.h"
 #include "floe/err.h"
 
+struct floe_store;
+struct floe_lake;
+
 typedef struct floe_cli {
   int argc;          /* arguments after the command words */
   char **argv;
   const char *project_opt; /* -p DIR, or NULL */
   const char *cmd_name;    /* "run list" */
   const char *usage;
+  /* What a command opens through cli_load_project / cli_store / cli_lake belongs to the invocation:
+   * opened once on first use, closed by cli_close after the command returns. */
+  floe_project *project;
+  struct floe_store *store;
+  struct floe_lake *lake;
 } floe_cli;
 
 typedef int (*floe_cli_fn)(floe_cli *c);
@@ -27,8 +35,16 @@ int cli_positionals(floe_cli *c, int min, int max);
 int cli_usage_error(floe_cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "floe: error: <msg>" (redacted when secrets are open) and returns the exit code for err. */
 int cli_fail(const floe_err *err);
+/* A whole-number option (--limit 10): *out = def when absent; a value that is not a whole number in
+ * [min, max] is a usage error (returns 2). */
+int cli_int_opt(floe_cli *c, const char *name, long long def, long long min, long long max, long long *out);
 /* Finds and loads the project; on failure prints the error and returns 2 (or 1). */
 int cli_load_project(floe_cli *c, floe_project **out);
+/* The project's instance store (created on first use) and lake. Same error convention. */
+int cli_store(floe_cli *c, struct floe_store **out);
+int cli_lake(floe_cli *c, struct floe_lake **out);
+/* Closes whatever the command opened through the three above. */
+void cli_close(floe_cli *c);
 bool cli_isatty_out(void);
 
 /* Command implementations (one file per group). */

@@ -46,7 +46,6 @@ int cmd_defs_validate(floe_cli *c) {
   floe_vec_free(&sw);
   printf("ok: %zu asset%s, %zu job%s, %zu schedule%s\n", p->nassets, p->nassets == 1 ? "" : "s", p->njobs,
          p->njobs == 1 ? "" : "s", p->nschedules, p->nschedules == 1 ? "" : "s");
-  floe_project_free(p);
   return 0;
 }
 
@@ -121,7 +120,6 @@ int cmd_defs_list(floe_cli *c) {
   }
 out:
   free(mask);
-  floe_project_free(p);
   return rc;
 }
 
@@ -174,6 +172,5 @@ int cmd_job_list(floe_cli *c) {
 out:
   free(mask);
   free(counts);
-  floe_project_free(p);
   return rc;
 }

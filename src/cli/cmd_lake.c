@@ -1,6 +1,7 @@
 /* cmd_lake.c — `floe query` (SQL over the lake, read-only) and `floe lake ...` (tables, snapshots,
  * files, rollback, tags, expiry, orphan files). A thin client of src/lake and src/engine. */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,17 +9,6 @@
 #include "cli.h"
 #include "floe/engine.h"
 #include "floe/lake.h"
-
-static int open_lake(floe_cli *c, floe_project **p, floe_lake **l) {
-  int rc = cli_load_project(c, p);
-  if (rc) return rc;
-  floe_err err = {0};
-  if (floe_lake_open_project(*p, l, &err)) {
-    floe_project_free(*p);
-    return cli_fail(&err);
-  }
-  return 0;
-}
 
 /* ---------------------------------------------------------------- result printing */
 
@@ -154,9 +144,8 @@ int cmd_query(floe_cli *c) {
     return cli_usage_error(c, "--format: expected table, csv, json or ndjson, found '%s'", format);
   int n = cli_positionals(c, 1, 1);
   if (n < 0) return -n;
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   floe_err err = {0};
   floe_engine *e = NULL;
@@ -170,8 +159,6 @@ int cmd_query(floe_cli *c) {
   }
   floe_result_free(r);
   floe_engine_close(e);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
@@ -181,9 +168,8 @@ int cmd_lake_tables(floe_cli *c) {
   bool as_json = cli_flag(c, "--json");
   int n = cli_positionals(c, 0, 0);
   if (n < 0) return -n;
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   floe_err err = {0};
   floe_vec names = {0};
@@ -220,8 +206,6 @@ int cmd_lake_tables(floe_cli *c) {
     if (as_json) puts("]");
     floe_vec_free(&names);
   }
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
@@ -251,9 +235,8 @@ int cmd_lake_describe(floe_cli *c) {
   bool as_json = cli_flag(c, "--json");
   int n = cli_positionals(c, 1, 1);
   if (n < 0) return -n;
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   json_t *m = NULL;
   char *loc = NULL;
@@ -308,8 +291,6 @@ int cmd_lake_describe(floe_cli *c) {
   }
   json_decref(m);
   floe_free(loc);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
@@ -317,9 +298,8 @@ int cmd_lake_snapshots(floe_cli *c) {
   bool as_json = cli_flag(c, "--json");
   int n = cli_positionals(c, 1, 1);
   if (n < 0) return -n;
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   json_t *m = NULL;
   char *loc = NULL;
@@ -351,9 +331,15 @@ int cmd_lake_snapshots(floe_cli *c) {
   }
   json_decref(m);
   floe_free(loc);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
+}
+
+static int parse_snapshot_id(floe_cli *c, const char *s, int64_t *out) {
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (!*s || *end || v <= 0) return cli_usage_error(c, "'%s' is not a snapshot id (see floe lake snapshots)", s);
+  *out = v;
+  return 0;
 }
 
 int cmd_lake_files(floe_cli *c) {
@@ -361,13 +347,14 @@ int cmd_lake_files(floe_cli *c) {
   const char *snap = cli_opt(c, "--snapshot");
   int n = cli_positionals(c, 1, 1);
   if (n < 0) return -n;
-  floe_project *p;
-  floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int64_t id = 0;
+  int rc = snap ? parse_snapshot_id(c, snap, &id) : 0;
   if (rc) return rc;
+  floe_lake *l;
+  if ((rc = cli_lake(c, &l))) return rc;
   floe_err err = {0};
   char *text = NULL;
-  if (floe_lake_files(l, c->argv[0], snap ? strtoll(snap, NULL, 10) : 0, &text, &err)) {
+  if (floe_lake_files(l, c->argv[0], id, &text, &err)) {
     rc = cli_fail(&err);
   } else if (as_json) {
     puts(text);
@@ -386,17 +373,7 @@ int cmd_lake_files(floe_cli *c) {
     json_decref(files);
   }
   floe_free(text);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
-}
-
-static int parse_snapshot_id(floe_cli *c, const char *s, int64_t *out) {
-  char *end;
-  long long v = strtoll(s, &end, 10);
-  if (!*s || *end || v <= 0) return cli_usage_error(c, "'%s' is not a snapshot id (see floe lake snapshots)", s);
-  *out = v;
-  return 0;
 }
 
 int cmd_lake_rollback(floe_cli *c) {
@@ -405,14 +382,11 @@ int cmd_lake_rollback(floe_cli *c) {
   int64_t id = 0;
   int rc = parse_snapshot_id(c, c->argv[1], &id);
   if (rc) return rc;
-  floe_project *p;
   floe_lake *l;
-  if ((rc = open_lake(c, &p, &l))) return rc;
+  if ((rc = cli_lake(c, &l))) return rc;
   floe_err err = {0};
   if (floe_lake_rollback(l, c->argv[0], id, &err)) rc = cli_fail(&err);
   else printf("%s: rolled back to snapshot %lld\n", c->argv[0], (long long)id);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
@@ -424,20 +398,18 @@ int cmd_lake_tag(floe_cli *c) {
   int64_t id = 0;
   int rc = snap ? parse_snapshot_id(c, snap, &id) : 0;
   if (rc) return rc;
-  floe_project *p;
   floe_lake *l;
-  if ((rc = open_lake(c, &p, &l))) return rc;
+  if ((rc = cli_lake(c, &l))) return rc;
   floe_err err = {0};
   if (floe_lake_tag(l, c->argv[0], c->argv[1], id, branch, &err)) rc = cli_fail(&err);
   else printf("%s: %s %s -> %s\n", c->argv[0], branch ? "branch" : "tag", c->argv[1], snap ? snap : "current snapshot");
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
 int cmd_lake_expire(floe_cli *c) {
   const char *older = cli_opt(c, "--older-than");
-  const char *retain = cli_opt(c, "--retain-last");
+  long long keep;
+  if (cli_int_opt(c, "--retain-last", 1, 1, INT_MAX, &keep)) return 2;
   int n = cli_positionals(c, 1, 1);
   if (n < 0) return -n;
   int64_t ms = 0;
@@ -449,34 +421,29 @@ int cmd_lake_expire(floe_cli *c) {
     if (us < 100LL * 365 * 86400 * 1000000) us = floe_now_us() - us;
     ms = us / 1000;
   }
-  int keep = retain ? atoi(retain) : 1;
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   floe_err err = {0};
   int expired = 0, deleted = 0;
-  if (floe_lake_expire(l, c->argv[0], ms, keep, &expired, &deleted, &err)) rc = cli_fail(&err);
+  if (floe_lake_expire(l, c->argv[0], ms, (int)keep, &expired, &deleted, &err)) rc = cli_fail(&err);
   else printf("%s: expired %d snapshot%s, deleted %d file%s\n", c->argv[0], expired, expired == 1 ? "" : "s", deleted,
               deleted == 1 ? "" : "s");
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
 int cmd_lake_orphans(floe_cli *c) {
   bool del = cli_flag(c, "--delete");
-  const char *age = cli_opt(c, "--min-age");
+  long long age; /* default: an hour, so files of writes still in flight are never taken for orphans */
+  if (cli_int_opt(c, "--min-age", 3600, 0, INT_MAX, &age)) return 2;
   int n = cli_positionals(c, 0, 0);
   if (n < 0) return -n;
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   floe_err err = {0};
   floe_vec paths = {0};
-  /* Default age: an hour, so files of writes still in flight are never taken for orphans. */
-  if (floe_lake_orphans(l, del, age ? atoi(age) : 3600, &paths, &err)) {
+  if (floe_lake_orphans(l, del, (int)age, &paths, &err)) {
     rc = cli_fail(&err);
   } else {
     for (size_t i = 0; i < paths.len; i++) printf("%s%s\n", del ? "deleted " : "", (char *)paths.items[i]);
@@ -485,8 +452,6 @@ int cmd_lake_orphans(floe_cli *c) {
   }
   for (size_t i = 0; i < paths.len; i++) floe_free(paths.items[i]);
   floe_vec_free(&paths);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }
 
@@ -495,9 +460,8 @@ int cmd_lake_delete(floe_cli *c) {
   int n = cli_positionals(c, 1, 1);
   if (n < 0) return -n;
   if (!where) return cli_usage_error(c, "--where PREDICATE is required");
-  floe_project *p;
   floe_lake *l;
-  int rc = open_lake(c, &p, &l);
+  int rc = cli_lake(c, &l);
   if (rc) return rc;
   floe_err err = {0};
   floe_lake_commit_info info;
@@ -505,7 +469,5 @@ int cmd_lake_delete(floe_cli *c) {
   else if (!info.snapshot_id) printf("%s: no row matched; nothing changed\n", c->argv[0]);
   else printf("%s: rewrote %lld file%s, %lld rows left (snapshot %lld)\n", c->argv[0], (long long)info.deleted_files,
               info.deleted_files == 1 ? "" : "s", (long long)info.total_rows, (long long)info.snapshot_id);
-  floe_lake_close(l);
-  floe_project_free(p);
   return rc;
 }

@@ -1,6 +1,7 @@
 /* cmd_run.c — `floe asset materialize|list`, `floe job launch`, `floe run list|show|logs|cancel|reexecute`,
  * and the internal `__run-worker` / `__step` entry points of child processes. */
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +13,6 @@
 #include "floe/secrets.h"
 #include "floe/ingest.h"
 #include "floe/store.h"
-
-static int open_store(floe_project *p, floe_store **s) {
-  floe_err err = {0};
-  if (floe_mkdirs(p->home, 0755, &err) || floe_store_open(p->db_path, s, &err)) return cli_fail(&err);
-  return 0;
-}
 
 static void fmt_duration(int64_t us, char *out, size_t n) {
   if (us < 0) us = 0;
@@ -102,13 +97,11 @@ int cmd_asset_materialize(floe_cli *c) {
   floe_err err = {0};
   if (!mask) rc = cli_fail(&(floe_err){FLOE_ENOMEM, "out of memory"});
   else if (floe_select(p, sel, mask, &err)) rc = cli_fail(&err);
-  else if (!(rc = open_store(p, &s))) {
+  else if (!(rc = cli_store(c, &s))) {
     floe_launch l = {.selection = sel, .mask = mask};
     rc = launch_and_wait(p, s, &l, detach);
   }
   floe_free(mask);
-  floe_store_close(s);
-  floe_project_free(p);
   return rc;
 }
 
@@ -188,7 +181,7 @@ int cmd_job_launch(floe_cli *c) {
       setenv("FLOE__RUN_CONFIG_TEXT", cfg_text, 1);
     floe_secrets_close(sec);
   }
-  if (!(rc = open_store(p, &s))) {
+  if (!(rc = cli_store(c, &s))) {
     floe_launch l = {.job = job->name, .selection = job->selection, .mask = mask,
                      .config_yaml = cfg_text ? floe_buf_str(&stored) : NULL, .tags_json = floe_buf_str(&tags)};
     rc = launch_and_wait(p, s, &l, detach);
@@ -198,40 +191,30 @@ int cmd_job_launch(floe_cli *c) {
 out:
   floe_free(cfg_text);
   floe_free(mask);
-  floe_store_close(s);
-  floe_project_free(p);
   return rc;
 }
 
 /* Opens the project and store and recovers runs whose worker died, for the inspection commands. */
 static int inspect_open(floe_cli *c, floe_project **p, floe_store **s) {
   int rc = cli_load_project(c, p);
+  if (!rc) rc = cli_store(c, s);
   if (rc) return rc;
-  if ((rc = open_store(*p, s))) {
-    floe_project_free(*p);
-    return rc;
-  }
   floe_err err = {0};
   if (floe_run_reap_dead(*s, &err)) fprintf(stderr, "floe: warning: %s\n", err.msg);
   return 0;
 }
 
-static void inspect_close(floe_project *p, floe_store *s) {
-  floe_store_close(s);
-  floe_project_free(p);
-}
-
 int cmd_run_list(floe_cli *c) {
   const char *status = cli_opt(c, "--status"), *job = cli_opt(c, "--job"), *since = cli_opt(c, "--since");
-  const char *limit = cli_opt(c, "--limit");
+  long long limit;
+  if (cli_int_opt(c, "--limit", 50, 1, INT_MAX, &limit)) return 2;
   bool json = cli_flag(c, "--json");
   if (cli_positionals(c, 0, 0) < 0) return 2;
-  floe_run_filter f = {.status = -1, .job = job, .limit = limit ? atoi(limit) : 50};
+  floe_run_filter f = {.status = -1, .job = job, .limit = (int)limit};
   if (status && (f.status = floe_run_status_parse(status)) < 0)
     return cli_usage_error(c, "unknown status '%s' (QUEUED, STARTED, SUCCESS, FAILURE, CANCELING, CANCELED)", status);
   if (since && floe_time_parse(since, &f.since_us))
     return cli_usage_error(c, "bad --since '%s' (a date like 2026-01-31, a time like 2026-01-31T12:00:00, or 2h, 3d)", since);
-  if (limit && f.limit <= 0) return cli_usage_error(c, "bad --limit '%s'", limit);
   floe_project *p;
   floe_store *s;
   int rc = inspect_open(c, &p, &s);
@@ -275,7 +258,6 @@ int cmd_run_list(floe_cli *c) {
   }
 out:
   floe_arena_free(&a);
-  inspect_close(p, s);
   return rc;
 }
 
@@ -387,7 +369,6 @@ int cmd_run_show(floe_cli *c) {
   }
 out:
   floe_arena_free(&a);
-  inspect_close(p, s);
   return rc;
 }
 
@@ -458,7 +439,6 @@ int cmd_run_logs(floe_cli *c) {
   floe_map_free(&offsets);
 out:
   floe_arena_free(&a);
-  inspect_close(p, s);
   return rc;
 }
 
@@ -477,7 +457,6 @@ int cmd_run_cancel(floe_cli *c) {
     rc = cli_fail(&err);
   else printf("run %s %s\n", r.id, floe_run_status_name(r.status));
   floe_arena_free(&a);
-  inspect_close(p, s);
   return rc;
 }
 
@@ -507,7 +486,6 @@ int cmd_run_reexecute(floe_cli *c) {
       }
     }
   }
-  inspect_close(p, s);
   return rc;
 }
 
@@ -576,7 +554,6 @@ out:
   floe_map_free(&mat_by);
   floe_map_free(&st_by);
   floe_arena_free(&a);
-  inspect_close(p, s);
   return rc;
 }
 
@@ -588,7 +565,6 @@ int cmd_internal_run_worker(floe_cli *c) {
   floe_err err = {0};
   rc = floe_run_execute(p, c->argv[0], &err);
   if (rc && rc != FLOE_EFAILED) fprintf(stderr, "floe: run worker: %s\n", err.msg);
-  floe_project_free(p);
   return rc ? 1 : 0;
 }
 
@@ -601,7 +577,6 @@ int cmd_internal_step(floe_cli *c) {
   floe_asset *a = floe_project_asset(p, c->argv[1]);
   if (!a) {
     fprintf(stderr, "floe: error: no asset '%s'\n", c->argv[1]);
-    floe_project_free(p);
     return 2;
   }
   const char *ev = getenv("FLOE_EVENTS");
@@ -610,6 +585,5 @@ int cmd_internal_step(floe_cli *c) {
   else rc = floe_err_set(&err, FLOE_EUNSUPPORTED, "asset '%s' has no built-in step", a->key);
   if (events) fclose(events);
   if (rc) fprintf(stderr, "floe: error: %s\n", err.msg);
-  floe_project_free(p);
   return rc ? 1 : 0;
 }

@@ -85,16 +85,16 @@ static int get_cred(const char *path, bool creating, floe_keystore_cred *cred, f
 }
 
 /* The keystore path: $FLOE_KEYSTORE, else the project's home (loads the project). */
-static int keystore_path(floe_cli *c, floe_project **pp, const char **path) {
-  *pp = NULL;
+static int keystore_path(floe_cli *c, const char **path) {
   const char *env = getenv("FLOE_KEYSTORE");
   if (env && *env) {
     *path = env;
     return 0;
   }
-  int rc = cli_load_project(c, pp);
+  floe_project *p;
+  int rc = cli_load_project(c, &p);
   if (rc) return rc;
-  *path = floe_keystore_path(*pp);
+  *path = floe_keystore_path(p);
   return 0;
 }
 
@@ -113,9 +113,8 @@ int cmd_secrets_set(floe_cli *c) {
   if (cli_positionals(c, 1, 1) < 0) return 2;
   char name[520];
   if (parse_name(c, c->argv[0], name, sizeof name)) return 2;
-  floe_project *p = NULL;
   const char *path;
-  int rc = keystore_path(c, &p, &path);
+  int rc = keystore_path(c, &path);
   if (rc) return rc;
   floe_err err = {0};
   floe_keystore_cred cred;
@@ -157,14 +156,13 @@ fail:
   if (val.p) sodium_memzero(val.p, val.cap);
   floe_buf_free(&val);
   sodium_memzero(&cred, sizeof cred);
-  floe_project_free(p);
   return rc ? cli_fail(&err) : 0;
 }
 
 /* Loads the keystore for get/list/rm. When the project cannot be loaded, *exit_rc is the exit code
  * (the error is printed) and 0 is returned with *ks NULL. */
-static int load_ks(floe_cli *c, floe_project **p, const char **path, floe_keystore **ks, floe_err *err, int *exit_rc) {
-  *exit_rc = keystore_path(c, p, path);
+static int load_ks(floe_cli *c, const char **path, floe_keystore **ks, floe_err *err, int *exit_rc) {
+  *exit_rc = keystore_path(c, path);
   if (*exit_rc) return 0;
   floe_keystore_cred cred;
   int rc = get_cred(*path, false, &cred, err);
@@ -178,12 +176,11 @@ int cmd_secrets_get(floe_cli *c) {
   if (cli_positionals(c, 1, 1) < 0) return 2;
   char name[520];
   if (parse_name(c, c->argv[0], name, sizeof name)) return 2;
-  floe_project *p = NULL;
   const char *path;
   floe_keystore *ks = NULL;
   floe_err err = {0};
   int xrc;
-  int rc = load_ks(c, &p, &path, &ks, &err, &xrc);
+  int rc = load_ks(c, &path, &ks, &err, &xrc);
   if (xrc) return xrc;
   const void *v;
   size_t len;
@@ -194,18 +191,16 @@ int cmd_secrets_get(floe_cli *c) {
     if (isatty(1)) fputc('\n', stdout);
   }
   floe_keystore_free(ks);
-  floe_project_free(p);
   return rc ? cli_fail(&err) : 0;
 }
 
 int cmd_secrets_list(floe_cli *c) {
   if (cli_positionals(c, 0, 0) < 0) return 2;
-  floe_project *p = NULL;
   const char *path;
   floe_keystore *ks = NULL;
   floe_err err = {0};
   int xrc;
-  int rc = load_ks(c, &p, &path, &ks, &err, &xrc);
+  int rc = load_ks(c, &path, &ks, &err, &xrc);
   if (xrc) return xrc;
   if (!rc) {
     for (size_t i = 0; i < floe_keystore_count(ks); i++)
@@ -214,7 +209,6 @@ int cmd_secrets_list(floe_cli *c) {
       fprintf(stderr, "floe: keystore %s does not exist yet (floe secrets set creates it)\n", path);
   }
   floe_keystore_free(ks);
-  floe_project_free(p);
   return rc ? cli_fail(&err) : 0;
 }
 
@@ -222,9 +216,8 @@ int cmd_secrets_rm(floe_cli *c) {
   if (cli_positionals(c, 1, 1) < 0) return 2;
   char name[520];
   if (parse_name(c, c->argv[0], name, sizeof name)) return 2;
-  floe_project *p = NULL;
   const char *path;
-  int rc = keystore_path(c, &p, &path);
+  int rc = keystore_path(c, &path);
   if (rc) return rc;
   floe_err err = {0};
   floe_keystore_cred cred;
@@ -233,7 +226,6 @@ int cmd_secrets_rm(floe_cli *c) {
   if (!rc) rc = floe_keystore_update(path, &cred, name, NULL, 0, &err);
   if (!rc) fprintf(stderr, "floe: %s removed from keystore %s\n", name, path);
   sodium_memzero(&cred, sizeof cred);
-  floe_project_free(p);
   return rc ? cli_fail(&err) : 0;
 }
 
@@ -365,7 +357,6 @@ out:
   floe_arena_free(&a);
   if (rc) rc = cli_fail(&err);
   floe_secrets_close(s);
-  floe_project_free(p);
   return rc ? rc : missing ? 1 : 0;
 }
 
@@ -385,6 +376,5 @@ int cmd_resource_check(floe_cli *c) {
   floe_buf_free(&rep);
   if (rc) rc = cli_fail(&err); /* redacted while s is open */
   floe_secrets_close(s);
-  floe_project_free(p);
   return rc;
 }

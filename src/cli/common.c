@@ -1,10 +1,15 @@
-/* common.c — argument helpers and error printing shared by all `floe` commands. */
+/* common.c — argument helpers, error printing and the project, store and lake that `floe` commands open. */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "floe/lake.h"
 #include "floe/secrets.h"
+#include "floe/store.h"
 
 static void drop_args(floe_cli *c, int at, int n) {
   for (int j = at; j + n < c->argc; j++) c->argv[j] = c->argv[j + n];
@@ -69,11 +74,63 @@ int cli_fail(const floe_err *err) {
   return floe_err_exit_code(err->code);
 }
 
-int cli_load_project(floe_cli *c, floe_project **out) {
-  floe_err err = {0};
-  const char *dir;
-  if (floe_project_find(c->project_opt, &dir, &err) || floe_project_load(dir, out, &err)) return cli_fail(&err);
+int cli_int_opt(floe_cli *c, const char *name, long long def, long long min, long long max, long long *out) {
+  const char *v = cli_opt(c, name);
+  *out = def;
+  if (!v) return 0;
+  char *end;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (!*v || *end || errno || n < min || n > max) {
+    if (max >= INT_MAX) return cli_usage_error(c, "%s: expected a whole number >= %lld, found '%s'", name, min, v);
+    return cli_usage_error(c, "%s: expected a whole number from %lld to %lld, found '%s'", name, min, max, v);
+  }
+  *out = n;
   return 0;
+}
+
+int cli_load_project(floe_cli *c, floe_project **out) {
+  if (!c->project) {
+    floe_err err = {0};
+    const char *dir;
+    if (floe_project_find(c->project_opt, &dir, &err) || floe_project_load(dir, &c->project, &err))
+      return cli_fail(&err);
+  }
+  *out = c->project;
+  return 0;
+}
+
+int cli_store(floe_cli *c, floe_store **out) {
+  floe_project *p = NULL;
+  int rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  if (!c->store) {
+    floe_err err = {0};
+    if (floe_mkdirs(p->home, 0755, &err) || floe_store_open(p->db_path, &c->store, &err)) return cli_fail(&err);
+  }
+  *out = c->store;
+  return 0;
+}
+
+int cli_lake(floe_cli *c, floe_lake **out) {
+  floe_project *p = NULL;
+  int rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  if (!c->lake) {
+    floe_err err = {0};
+    if (floe_lake_open_project(p, &c->lake, &err)) return cli_fail(&err);
+  }
+  *out = c->lake;
+  return 0;
+}
+
+void cli_close(floe_cli *c) {
+  floe_lake_close(c->lake);
+  floe_store_close(c->store);
+  floe_project_free(c->project);
+  c->lake = NULL;
+  c->store = NULL;
+  c->project = NULL;
 }
 
 bool cli_isatty_out(void) { return isatty(1); }

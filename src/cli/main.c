@@ -131,6 +131,7 @@ int main(int argc, char **argv) {
       }
     }
     int rc = commands[k].fn(&c);
+    cli_close(&c);
     fflush(stdout);
     return rc;
   }

@@ -97,4 +97,13 @@ expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv
 expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of consumer
 [ "$OUT" = $'n\n3' ] || fail "tagged snapshot must survive expiry: $OUT"
 expect_rc 2 f lake describe oso.nope
+# numeric options are whole numbers in range, never half-read ("1h" is not 1 second)
+expect_rc 2 f lake orphans --min-age 1h
+expect_out "--min-age: expected a whole number >= 0, found '1h'"
+expect_rc 2 f lake expire oso.events --retain-last 0
+expect_out "--retain-last: expected a whole number >= 1, found '0'"
+expect_rc 2 f lake files oso.events --snapshot latest
+expect_out "'latest' is not a snapshot id"
+expect_rc 2 f run list --limit 5x
+expect_out "--limit: expected a whole number >= 1, found '5x'"
 echo ok
