@@ -24,6 +24,7 @@ typedef enum {
   FLOE_COL_INTEGER, /* TINYINT..HUGEINT, unsigned */
   FLOE_COL_FLOAT,   /* FLOAT, DOUBLE, DECIMAL */
   FLOE_COL_BOOL,
+  FLOE_COL_JSON,    /* a nested value (list, struct, map) as JSON text; only from floe_engine_query_readonly */
 } floe_coltype;
 
 /* Loads libduckdb (once per process). FLOE_EUNSUPPORTED with the path tried when it cannot. */

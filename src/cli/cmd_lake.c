@@ -26,6 +26,13 @@ static void csv_field(const char *s) {
   putchar('"');
 }
 
+/* DuckDB's to_json writes NaN and Infinity as bare words, which are not JSON: such text stays a string. */
+static bool json_valid(const char *v) {
+  json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+  json_decref(j);
+  return j != NULL;
+}
+
 static void json_value(floe_result *r, size_t col, size_t row) {
   const char *v = floe_result_str(r, col, row);
   if (!v) {
@@ -37,6 +44,8 @@ static void json_value(floe_result *r, size_t col, size_t row) {
     fputs(v, stdout);
   } else if (t == FLOE_COL_BOOL) {
     fputs(!strcmp(v, "true") ? "true" : "false", stdout);
+  } else if (t == FLOE_COL_JSON && json_valid(v)) {
+    fputs(v, stdout); /* a nested value, as JSON */
   } else {
     floe_buf b;
     floe_buf_init(&b, 0);

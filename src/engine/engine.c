@@ -42,6 +42,10 @@
   X(duckdb_extract_statements_error)                                                                                   \
   X(duckdb_prepare_extracted_statement)                                                                                \
   X(duckdb_prepared_statement_type)                                                                                    \
+  X(duckdb_prepared_statement_column_count)                                                                            \
+  X(duckdb_prepared_statement_column_type)                                                                             \
+  X(duckdb_prepared_statement_column_name)                                                                             \
+  X(duckdb_prepare)                                                                                                    \
   X(duckdb_prepare_error)                                                                                              \
   X(duckdb_execute_prepared)                                                                                           \
   X(duckdb_destroy_prepare)                                                                                            \
@@ -97,7 +101,8 @@ struct floe_engine {
 
 struct floe_result {
   duckdb_result res;
-  char *scratch; /* last floe_result_str value (duckdb_malloc'd) */
+  char *scratch;         /* last floe_result_str value (duckdb_malloc'd) */
+  unsigned char *json;   /* per column: 1 when the text is JSON (a nested value, see display_sql) */
 };
 
 int floe_engine_open(floe_engine **out, int threads, floe_err *err) {
@@ -190,6 +195,98 @@ static bool explain_analyze(const char *sql) {
   return !strncasecmp(p, "analyze", 7) || !strncasecmp(p, "analyse", 7);
 }
 
+/* How a column of type t reaches floe_result_str: 0 as it is (duckdb_value_varchar renders it), 'v' cast to
+ * VARCHAR in SQL, 'j' as JSON text. duckdb_value_varchar yields NULL for the others — nested values,
+ * TIMESTAMP WITH TIME ZONE (its text form needs ICU, which this DuckDB build lacks), ENUM, BIT — and a
+ * NULL where there is a value is a wrong answer. */
+static int display_kind(duckdb_type t) {
+  switch (t) {
+  case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
+  case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER:
+  case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT:
+  case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_BLOB:
+  case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_INTERVAL:
+  case DUCKDB_TYPE_SQLNULL: case DUCKDB_TYPE_INVALID:
+    return 0;
+  case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_STRUCT: case DUCKDB_TYPE_MAP: case DUCKDB_TYPE_ARRAY:
+  case DUCKDB_TYPE_UNION:
+    return 'j';
+  default:
+    return 'v';
+  }
+}
+
+/* For a single SELECT whose columns need converting: the same query through DuckDB's query() table
+ * function, with those columns converted by position (#N), so names, order and the other types stay.
+ * NULL when no column needs it. kinds[i] gets each column's display_kind. */
+static char *display_sql(duckdb_prepared_statement ps, const char *sql, unsigned char *kinds, idx_t ncols) {
+  bool any = false;
+  for (idx_t i = 0; i < ncols; i++) any |= (kinds[i] = (unsigned char)display_kind(D.duckdb_prepared_statement_column_type(ps, i))) != 0;
+  if (!any) return NULL;
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  floe_buf_puts(&b, "SELECT ");
+  for (idx_t i = 0; i < ncols; i++) {
+    if (i) floe_buf_puts(&b, ", ");
+    if (kinds[i] == 'j') floe_buf_printf(&b, "CAST(to_json(#%llu) AS VARCHAR)", (unsigned long long)i + 1);
+    else if (kinds[i] == 'v') floe_buf_printf(&b, "CAST(#%llu AS VARCHAR)", (unsigned long long)i + 1);
+    else floe_buf_printf(&b, "#%llu", (unsigned long long)i + 1);
+    const char *name = D.duckdb_prepared_statement_column_name(ps, i); /* the wrapper keeps the names */
+    floe_buf_puts(&b, " AS ");
+    floe_buf_sql_ident(&b, name ? name : "?");
+    if (name) D.duckdb_free((void *)name);
+  }
+  floe_buf_puts(&b, " FROM query(");
+  floe_buf_sql_str(&b, sql);
+  floe_buf_puts(&b, ")");
+  char *out = floe_strdup(floe_buf_str(&b));
+  floe_buf_free(&b);
+  return out;
+}
+
+/* Runs the prepared statement into r. A single SELECT whose columns duckdb_value_varchar cannot render
+ * runs as display_sql instead, keeping the column names of the original. */
+static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, const char *sql, bool single,
+                               floe_result *r, floe_err *err) {
+  idx_t ncols = D.duckdb_prepared_statement_column_count(ps);
+  unsigned char *kinds = ncols ? floe_calloc(ncols, 1) : NULL;
+  if (ncols && !kinds) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  char *wrapped = D.duckdb_prepared_statement_type(ps) == DUCKDB_STATEMENT_TYPE_SELECT ? display_sql(ps, sql, kinds, ncols)
+                                                                                       : NULL;
+  duckdb_prepared_statement run = ps, wps = NULL;
+  if (wrapped && !single) {
+    floe_free(wrapped);
+    floe_free(kinds);
+    return floe_err_set(err, FLOE_EINPUT,
+                        "the last statement returns nested or time-zone values, which floe query shows for a "
+                        "single statement only: run it alone");
+  }
+  if (wrapped) {
+    if (D.duckdb_prepare(e->con, wrapped, &wps) == DuckDBError) {
+      int rc = floe_err_set(err, FLOE_EINPUT, "%s", D.duckdb_prepare_error(wps) ? D.duckdb_prepare_error(wps) : "cannot prepare the query");
+      D.duckdb_destroy_prepare(&wps);
+      floe_free(wrapped);
+      floe_free(kinds);
+      return rc;
+    }
+    run = wps;
+  }
+  int rc = 0;
+  if (D.duckdb_execute_prepared(run, &r->res) == DuckDBError) {
+    const char *m = D.duckdb_result_error(&r->res);
+    rc = floe_err_set(err, FLOE_EFAILED, "%s", m ? m : "query failed");
+    D.duckdb_destroy_result(&r->res);
+    memset(&r->res, 0, sizeof r->res);
+  } else if (wrapped) {
+    r->json = kinds;
+    kinds = NULL;
+  }
+  if (wps) D.duckdb_destroy_prepare(&wps);
+  floe_free(wrapped);
+  floe_free(kinds);
+  return rc;
+}
+
 int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **out, floe_err *err) {
   *out = NULL;
   duckdb_extracted_statements st = NULL;
@@ -220,10 +317,7 @@ int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **ou
         r = floe_calloc(1, sizeof *r);
         if (!r) {
           rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
-        } else if (D.duckdb_execute_prepared(ps, &r->res) == DuckDBError) {
-          const char *m = D.duckdb_result_error(&r->res);
-          rc = floe_err_set(err, FLOE_EFAILED, "%s", m ? m : "query failed");
-          D.duckdb_destroy_result(&r->res);
+        } else if ((rc = execute_for_display(e, ps, sql, n == 1, r, err))) {
           floe_free(r);
           r = NULL;
         }
@@ -247,6 +341,7 @@ const char *floe_result_colname(const floe_result *r, size_t col) {
 }
 
 floe_coltype floe_result_coltype(const floe_result *r, size_t col) {
+  if (r->json && r->json[col] == 'j') return FLOE_COL_JSON;
   switch (D.duckdb_column_type((duckdb_result *)&r->res, col)) {
   case DUCKDB_TYPE_BOOLEAN: return FLOE_COL_BOOL;
   case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER: case DUCKDB_TYPE_BIGINT:
@@ -281,6 +376,7 @@ void floe_result_free(floe_result *r) {
   if (!r) return;
   if (r->scratch) D.duckdb_free(r->scratch);
   D.duckdb_destroy_result(&r->res);
+  floe_free(r->json);
   floe_free(r);
 }
 

@@ -97,6 +97,18 @@ expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv
 expect_rc 0 f query "SELECT count(*) AS n FROM oso.events" --format csv --as-of consumer
 [ "$OUT" = $'n\n3' ] || fail "tagged snapshot must survive expiry: $OUT"
 expect_rc 2 f lake describe oso.nope
+# every type is shown, never a NULL where there is a value: nested values (JSON in --format json),
+# TIMESTAMP WITH TIME ZONE (its text needs ICU, absent from this DuckDB build), TIME WITH TIME ZONE, ENUM, BIT
+expect_rc 0 f query "SELECT [1,2] AS l, {'x': 1} AS s, MAP {'k': 2} AS m, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tz, \
+  date_trunc('day', TIMESTAMPTZ '2024-01-02 03:04:05+00') AS d, TIMETZ '03:04:05+02' AS t, 'a'::ENUM('a','b') AS e, \
+  '1010'::BIT AS b, 7 AS n, NULL::INT[] AS z; -- a trailing comment" --format json
+[ "$OUT" = '[{"l":[1,2],"s":{"x":1},"m":{"k":2},"tz":"2024-01-02 03:04:05+00","d":"2024-01-02 00:00:00+00","t":"03:04:05+02","e":"a","b":"1010","n":7,"z":null}]' ] \
+  || fail "typed values: $OUT"
+expect_rc 0 f query "SELECT id, [id, id * 2] AS pair FROM oso.events ORDER BY id DESC LIMIT 2" --format csv
+[ "$OUT" = $'id,pair\n2,"[2,4]"\n1,"[1,2]"' ] || fail "nested values over a lake table, order kept: $OUT"
+expect_rc 2 f query "SELECT 1; SELECT [1]"
+expect_out "run it alone"
+
 # numeric options are whole numbers in range, never half-read ("1h" is not 1 second)
 expect_rc 2 f lake orphans --min-age 1h
 expect_out "--min-age: expected a whole number >= 0, found '1h'"
