@@ -492,6 +492,8 @@ static int parse_map(ctx *c, const schema *s, const floe_node *n, void *obj, con
   uint64_t seen = 0;
   int rc;
   for (size_t i = 0; i < n->len; i++) {
+    /* top-level keys starting with x- are extension fields, ignored: a place for YAML anchors (&defaults) */
+    if (!path[0] && !strncmp(n->keys[i], "x-", 2)) continue;
     size_t k = 0;
     while (k < s->nfields && strcmp(s->fields[k].name, n->keys[i]))
       k++;

@@ -131,5 +131,42 @@ bad '' 'assets:
   - {key: a, kind: command, command: [echo]
 ' "assets/a.yaml:4:1: did not find expected ',' or '}'"
 bad 'a: &x 1
-b: *x' '' "floe.yaml:2:4: YAML aliases are not supported"
+b: *y' '' "floe.yaml:2:4: unknown alias '*y'; expected an anchor defined above it (&y)"
+# a merge key must merge a mapping; what it merges is validated like the rest
+bad '' "x-list: &x [1]
+assets:
+  - key: a
+    <<: *x
+    $C" "assets/a.yaml:4:5: merge key '<<': expected a mapping or a list of mappings"
+bad '' "x-d: &d {kind: command, command: [echo], retry: {max_retries: lots}}
+assets:
+  - {<<: *d, key: a}" "assets/a.yaml:1:63: assets[0].retry.max_retries: not an integer; expected an integer >= 0, found 'lots'"
+
+# anchors, aliases and merge keys share settings between assets (as in Dagster projects' YAML)
+rm -rf p && mkdir -p p/assets
+printf 'name: x\n' > p/floe.yaml
+cat > p/assets/a.yaml <<'YAML'
+x-defaults: &defaults
+  kind: command
+  command: [echo, hi]
+  group: shared
+  retry: {max_retries: 2, delay: 1}
+assets:
+  - <<: *defaults
+    key: a
+  - <<: *defaults
+    key: b
+    deps: [a]
+    group: own
+YAML
+expect_rc 0 "$FLOE" -p p defs list --json
+python3 - "$OUT" <<'PY' || fail "merged assets: $OUT"
+import json, sys
+a = {x["key"]: x for x in json.loads(sys.argv[1])}
+assert a["a"]["group"] == "shared" and a["b"]["group"] == "own", a
+assert a["b"]["deps"] == ["a"], a
+PY
+sed -i 's/^x-defaults:/defaults:/' p/assets/a.yaml
+expect_rc 2 "$FLOE" -p p defs validate
+expect_out "assets/a.yaml:1:1: defaults: unknown key"
 echo ok

@@ -34,11 +34,53 @@ int main(void) {
   CHECK(root->key_nodes[2]->line == 5 && root->key_nodes[2]->col == 1);
   CHECK_STR(floe_node_scalar(floe_node_get(floe_node_get(root, "c"), "d")), "e");
   CHECK(floe_node_get(root, "zz") == NULL);
-  y = "a: &x [1]\nb: *x\n";
+  /* anchors, aliases and merge keys */
+  y = "a: &x [1]\nb: *x\nc: &s hello\nd: *s\n";
+  CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == 0);
+  CHECK(floe_node_get(root, "b") && floe_node_get(root, "b")->type == FLOE_NODE_SEQ);
+  CHECK_STR(floe_node_scalar(floe_node_get(root, "b")->items[0]), "1");
+  CHECK_STR(floe_node_scalar(floe_node_get(root, "d")), "hello");
+  CHECK(floe_node_get(root, "d")->line == 3); /* an alias is the anchored node: its position */
+  y = "base: &b {retry: 1, group: g, tags: {t: 1}}\n"
+      "other: &o {owner: me, group: h}\n"
+      "x:\n  <<: [*b, *o]\n  group: mine\n  key: k\n";
+  CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == 0);
+  const floe_node *x = floe_node_get(root, "x");
+  CHECK(x && x->len == 5); /* group, key, retry, tags, owner */
+  CHECK_STR(floe_node_scalar(floe_node_get(x, "group")), "mine"); /* the mapping's own key wins */
+  CHECK_STR(floe_node_scalar(floe_node_get(x, "retry")), "1");
+  CHECK_STR(floe_node_scalar(floe_node_get(x, "owner")), "me");
+  CHECK(floe_node_get(x, "<<") == NULL);
+  CHECK_STR(x->keys[0], "group");
+  y = "x:\n  '<<': 1\n"; /* a quoted << is an ordinary key */
+  CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == 0);
+  CHECK_STR(floe_node_scalar(floe_node_get(floe_node_get(root, "x"), "<<")), "1");
+  y = "a: &x [1]\nb:\n  <<: *x\n";
   CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == FLOE_EINPUT);
-  CHECK_CONTAINS(err.msg, "f.yaml:2:4: YAML aliases are not supported");
+  CHECK_CONTAINS(err.msg, "f.yaml:3:3: merge key '<<': expected a mapping or a list of mappings");
+  y = "a: 1\nb: *nope\n";
+  CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == FLOE_EINPUT);
+  CHECK_CONTAINS(err.msg, "f.yaml:2:4: unknown alias '*nope'");
   y = "a: &x [*x]\n";
   CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == FLOE_EINPUT);
+  CHECK_CONTAINS(err.msg, "f.yaml:1:8: alias '*x' refers to a node that contains it");
+  y = "a: &x {k: 1}\nb: {<<: *x, k: 2, k: 3}\n";
+  CHECK(floe_yaml_parse(&ar, "f.yaml", y, strlen(y), &root, &err) == FLOE_EINPUT);
+  CHECK_CONTAINS(err.msg, "duplicate key 'k'");
+  /* "billion laughs": nine levels of ten aliases would expand to 10^9 nodes */
+  {
+    floe_buf bomb;
+    floe_buf_init(&bomb, 0);
+    floe_buf_puts(&bomb, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 10; i++) {
+      floe_buf_printf(&bomb, "l%d: &l%d [", i, i);
+      for (int j = 0; j < 10; j++) floe_buf_printf(&bomb, "%s*l%d", j ? ", " : "", i - 1);
+      floe_buf_puts(&bomb, "]\n");
+    }
+    CHECK(floe_yaml_parse(&ar, "f.yaml", floe_buf_str(&bomb), bomb.len, &root, &err) == FLOE_EINPUT);
+    CHECK_CONTAINS(err.msg, "aliases expand this document past");
+    floe_buf_free(&bomb);
+  }
   char deep[400] = "";
   for (int i = 0; i < 100; i++)
     strcat(deep, "[");
