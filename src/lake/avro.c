@@ -4,8 +4,10 @@
  * two schemas it uses are small, so the container and binary encoding are written here directly.
  * Values map to JSON as: record -> object, array -> array, map -> object, union -> the branch's value
  * (null for the null branch), bytes/fixed -> lower-case hex string, int/long -> integer,
- * float/double -> real, enum -> string. Decoding accepts any schema (files of other engines); codecs
+ * float/double -> real, or the string "NaN", "Infinity" or "-Infinity" for the values JSON cannot hold
+ * (a NaN partition value), enum -> string. Decoding accepts any schema (files of other engines); codecs
  * null and deflate. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -59,6 +61,21 @@ char *lake_hex(const unsigned char *p, size_t n) {
   }
   o[2 * n] = 0;
   return o;
+}
+
+double lake_json_double(const json_t *v) {
+  const char *s = json_string_value(v);
+  if (!s) return json_number_value(v);
+  if (!strcmp(s, "Infinity")) return INFINITY;
+  if (!strcmp(s, "-Infinity")) return -INFINITY;
+  return NAN;
+}
+
+/* JSON value of a decoded float/double (jansson refuses non-finite reals). */
+static json_t *number_json(double d) {
+  if (isnan(d)) return json_string("NaN");
+  if (isinf(d)) return json_string(d > 0 ? "Infinity" : "-Infinity");
+  return json_real(d);
 }
 
 typedef struct codec {
@@ -134,11 +151,11 @@ static int encode(codec *c, const json_t *schema, const json_t *v, floe_buf *b) 
     return 0;
   }
   if (!strcmp(t, "float")) {
-    float f = (float)json_number_value(v);
+    float f = (float)lake_json_double(v);
     return floe_buf_append(b, &f, 4);
   }
   if (!strcmp(t, "double")) {
-    double d = json_number_value(v);
+    double d = lake_json_double(v);
     return floe_buf_append(b, &d, 8);
   }
   if (!strcmp(t, "string")) {
@@ -361,14 +378,14 @@ static int decode_value(reader *r, const json_t *schema, json_t **out) {
     float f;
     if ((rc = get_raw(r, 4, &raw))) return rc;
     memcpy(&f, raw, 4);
-    *out = json_real(f);
+    *out = number_json(f);
     return 0;
   }
   if (!strcmp(t, "double")) {
     double d;
     if ((rc = get_raw(r, 8, &raw))) return rc;
     memcpy(&d, raw, 8);
-    *out = json_real(d);
+    *out = number_json(d);
     return 0;
   }
   if (!strcmp(t, "string") || !strcmp(t, "bytes") || !strcmp(t, "fixed")) {

@@ -49,6 +49,9 @@ int lake_avro_read(const char *path, json_t **schema_out, json_t **meta_out, jso
 int lake_avro_read_buf(const char *data, size_t len, const char *path, json_t **schema_out, json_t **meta_out,
                        json_t **records, floe_err *err) FLOE_WUR;
 int lake_unhex(const char *hex, unsigned char *out);
+/* The float/double a JSON value stands for: a number, or "NaN" / "Infinity" / "-Infinity" (how the
+ * codec holds the values JSON cannot). */
+double lake_json_double(const json_t *v);
 char *lake_hex(const unsigned char *p, size_t n);
 
 /* ---- catalog.c */

@@ -2,6 +2,7 @@
  * building snapshots (fast append: untouched manifests are carried over as they are) and the optimistic
  * commit loop against the catalog. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,7 +415,126 @@ static json_t *manifest_file_schema(void) {
   return json_pack("{ss ss so}", "type", "record", "name", "manifest_file", "fields", fields);
 }
 
-/* Writes one manifest of entries (manifest_entry records) and returns its manifest_file record. */
+/* ------------------------------------------------------------------ partition summaries */
+
+/* How partition values of a result type are held in JSON, compared and bounded. */
+typedef enum { PV_NONE, PV_INT, PV_BOOL, PV_FLOAT, PV_STRING, PV_HEX } pv_kind;
+
+static pv_kind pv_kind_of(const char *type) {
+  if (!strcmp(type, "int") || !strcmp(type, "date") || !strcmp(type, "long") || !strcmp(type, "time") ||
+      !strcmp(type, "timestamp") || !strcmp(type, "timestamptz"))
+    return PV_INT;
+  if (!strcmp(type, "boolean")) return PV_BOOL;
+  if (!strcmp(type, "float") || !strcmp(type, "double")) return PV_FLOAT;
+  if (!strcmp(type, "string")) return PV_STRING;
+  if (!strcmp(type, "binary") || !strncmp(type, "fixed", 5)) return PV_HEX; /* bytes as lower-case hex */
+  return PV_NONE; /* decimal, uuid: compared otherwise than their bytes; summarized without bounds */
+}
+
+static bool pv_fits(pv_kind k, const json_t *v) {
+  switch (k) {
+  case PV_INT: return json_is_integer(v);
+  case PV_BOOL: return json_is_boolean(v);
+  case PV_FLOAT: return json_is_number(v) || json_is_string(v);
+  case PV_STRING:
+  case PV_HEX: return json_is_string(v);
+  default: return false;
+  }
+}
+
+/* Orders two values of kind k (non-null, non-NaN). Floats follow IEEE totalOrder: -0.0 < +0.0. Strings
+ * compare as UTF-8 bytes (= code points) and hex as the bytes it spells. */
+static int pv_cmp(pv_kind k, const json_t *a, const json_t *b) {
+  if (k == PV_INT) {
+    json_int_t x = json_integer_value(a), y = json_integer_value(b);
+    return x < y ? -1 : x > y;
+  }
+  if (k == PV_BOOL) return (int)json_is_true(a) - (int)json_is_true(b);
+  if (k == PV_FLOAT) {
+    double x = lake_json_double(a), y = lake_json_double(b);
+    if (x != y) return x < y ? -1 : 1;
+    return (int)(signbit(y) != 0) - (int)(signbit(x) != 0);
+  }
+  size_t la = json_string_length(a), lb = json_string_length(b);
+  int c = memcmp(json_string_value(a), json_string_value(b), la < lb ? la : lb);
+  return c ? c : la < lb ? -1 : la > lb;
+}
+
+/* Single-value serialization of v (kind k, Iceberg type type) as hex. */
+static char *pv_bound_hex(pv_kind k, const char *type, const json_t *v) {
+  unsigned char buf[8];
+  if (k == PV_INT) {
+    uint64_t x = (uint64_t)json_integer_value(v);
+    int n = !strcmp(type, "int") || !strcmp(type, "date") ? 4 : 8;
+    for (int i = 0; i < n; i++) buf[i] = (unsigned char)(x >> (8 * i));
+    return lake_hex(buf, (size_t)n);
+  }
+  if (k == PV_BOOL) {
+    buf[0] = json_is_true(v) ? 1 : 0;
+    return lake_hex(buf, 1);
+  }
+  if (k == PV_FLOAT) {
+    double d = lake_json_double(v);
+    if (!strcmp(type, "float")) {
+      float f = (float)d;
+      memcpy(buf, &f, 4);
+      return lake_hex(buf, 4);
+    }
+    memcpy(buf, &d, 8);
+    return lake_hex(buf, 8);
+  }
+  if (k == PV_STRING) return lake_hex((const unsigned char *)json_string_value(v), json_string_length(v));
+  char *h = floe_strdup(json_string_value(v));
+  for (char *p = h; p && *p; p++)
+    if (*p >= 'A' && *p <= 'F') *p = (char)(*p - 'A' + 'a');
+  return h;
+}
+
+/* The manifest list's partition field summaries (field 507) for a manifest of entries under spec: per
+ * partition field, whether a null or a NaN value occurs and the bounds of the other values, in the
+ * single-value serialization of the field's result type (day -> date: 4-byte days). Deleted entries
+ * count too, as Java summarizes them. Unpartitioned: an empty list. */
+static json_t *partition_summaries(const json_t *meta, const json_t *spec, const json_t *entries) {
+  json_t *out = json_array();
+  size_t i, j;
+  json_t *pf, *e;
+  json_array_foreach(json_object_get(spec, "fields"), i, pf) {
+    const char *name = json_string_value(json_object_get(pf, "name"));
+    const char *type = partition_type(meta, pf);
+    pv_kind k = pv_kind_of(type);
+    bool has_null = false, has_nan = false, bounded = k != PV_NONE;
+    const json_t *lo = NULL, *hi = NULL;
+    json_array_foreach(entries, j, e) {
+      json_t *v = json_object_get(json_object_get(json_object_get(e, "data_file"), "partition"), name ? name : "");
+      if (!v || json_is_null(v)) {
+        has_null = true;
+        continue;
+      }
+      if (k == PV_FLOAT && pv_fits(k, v) && isnan(lake_json_double(v))) {
+        has_nan = true;
+        continue;
+      }
+      if (!bounded) continue;
+      if (!pv_fits(k, v)) { /* not what the type says (a table of another writer): no bounds, never wrong ones */
+        bounded = false;
+        continue;
+      }
+      if (!lo || pv_cmp(k, v, lo) < 0) lo = v;
+      if (!hi || pv_cmp(k, v, hi) > 0) hi = v;
+    }
+    char *l = bounded && lo ? pv_bound_hex(k, type, lo) : NULL;
+    char *h = bounded && hi ? pv_bound_hex(k, type, hi) : NULL;
+    json_array_append_new(out, json_pack("{sb sb so so}", "contains_null", has_null, "contains_nan", has_nan,
+                                         "lower_bound", l ? json_string(l) : json_null(), "upper_bound",
+                                         h ? json_string(h) : json_null()));
+    floe_free(l);
+    floe_free(h);
+  }
+  return out;
+}
+
+/* Writes one manifest of entries (manifest_entry records) and returns its manifest_file record, with
+ * the partition summaries of those entries. */
 static int write_manifest(floe_lake *l, lake_table *t, const json_t *meta, int spec_id, json_t *entries,
                           int64_t snap_id, int64_t seq, json_t **mf_out, floe_err *err) {
   json_t *spec = lake_spec(meta, spec_id);
@@ -446,13 +566,13 @@ static int write_manifest(floe_lake *l, lake_table *t, const json_t *meta, int s
       json_t *es = json_object_get(e, "sequence_number");
       if (st != 1 && json_is_integer(es) && json_integer_value(es) < min_seq) min_seq = json_integer_value(es);
     }
-    *mf_out = json_pack("{ss sI si si sI sI sI si si si sI sI sI sn sn}", "manifest_path", path, "manifest_length",
+    *mf_out = json_pack("{ss sI si si sI sI sI si si si sI sI sI so sn}", "manifest_path", path, "manifest_length",
                         (json_int_t)size, "partition_spec_id", spec_id, "content", 0, "sequence_number",
                         (json_int_t)seq, "min_sequence_number", (json_int_t)min_seq, "added_snapshot_id",
                         (json_int_t)snap_id, "added_files_count", (int)counts[0], "existing_files_count",
                         (int)counts[1], "deleted_files_count", (int)counts[2], "added_rows_count", (json_int_t)rows[0],
                         "existing_rows_count", (json_int_t)rows[1], "deleted_rows_count", (json_int_t)rows[2],
-                        "partitions", "key_metadata");
+                        "partitions", partition_summaries(meta, spec, entries), "key_metadata");
   }
   (void)t;
   free(path);

@@ -106,12 +106,23 @@ static int parse_partition_by(const char *spec, json_t *schema, json_t **out, fl
   return rc;
 }
 
-/* SQL expression computing a partition value (as Iceberg stores it) from a column. */
+/* SQL expression computing a partition value (as Iceberg stores it) from a column. Dates and
+ * timestamps become their integer form (days, microseconds since 1970) so that the hive directory
+ * names DuckDB writes parse back exactly. */
 static void partition_expr(floe_buf *b, const json_t *pf, const json_t *schema) {
   json_t *f = find_field_id(schema, json_integer_value(json_object_get(pf, "source-id")));
   const char *tr = json_string_value(json_object_get(pf, "transform"));
   const char *col = json_string_value(json_object_get(f, "name"));
-  if (!strcmp(tr, "identity")) {
+  const char *type = json_string_value(json_object_get(f, "type"));
+  if (!strcmp(tr, "identity") && !strcmp(type, "date")) {
+    floe_buf_puts(b, "(");
+    floe_buf_sql_ident(b, col);
+    floe_buf_puts(b, " - DATE '1970-01-01')");
+  } else if (!strcmp(tr, "identity") && (!strcmp(type, "timestamp") || !strcmp(type, "timestamptz"))) {
+    floe_buf_puts(b, "epoch_us(");
+    floe_buf_sql_ident(b, col);
+    floe_buf_puts(b, ")");
+  } else if (!strcmp(tr, "identity")) {
     floe_buf_sql_ident(b, col);
   } else if (!strcmp(tr, "day")) {
     floe_buf_puts(b, "(CAST(");
@@ -155,6 +166,45 @@ static int decimal_unscaled(const char *s, int scale, __int128 *out) {
   return 0;
 }
 
+/* A float/double bound (NULL for NaN, never a bound). Bounds order -0.0 before +0.0 while the Parquet
+ * statistics treat them as equal, so a zero is widened: a lower bound to -0.0, an upper one to +0.0. */
+static char *float_bound_hex(const char *type, double d, bool upper) {
+  unsigned char buf[8];
+  if (isnan(d)) return NULL;
+  if (d == 0) d = upper ? 0.0 : -0.0;
+  if (!strcmp(type, "float")) {
+    float f = (float)d;
+    memcpy(buf, &f, 4);
+    return lake_hex(buf, 4);
+  }
+  memcpy(buf, &d, 8);
+  return lake_hex(buf, 8);
+}
+
+/* A binary bound from the hex of the column's min or max: kept to 16 bytes as Iceberg truncates; a
+ * truncated upper bound has its last byte below 0xff incremented (and the bytes after it dropped), and
+ * is left out when there is none. */
+static char *binary_bound_hex(const char *hex, bool upper) {
+  unsigned char *raw = floe_malloc(strlen(hex) / 2 + 1);
+  if (!raw) return NULL;
+  int n = lake_unhex(hex, raw);
+  char *out = NULL;
+  if (n >= 0) {
+    size_t cut = n > 16 ? 16 : (size_t)n;
+    if (upper && cut < (size_t)n) {
+      while (cut > 0 && raw[cut - 1] == 0xff) cut--;
+      if (cut > 0) {
+        raw[cut - 1]++;
+        out = lake_hex(raw, cut);
+      }
+    } else {
+      out = lake_hex(raw, cut);
+    }
+  }
+  floe_free(raw);
+  return out;
+}
+
 /* Iceberg single-value encoding of a bound as a hex string (NULL when there is none to write). */
 static char *bound_hex(const char *type, floe_result *r, size_t row, int slot_i, int slot_d, int slot_s, bool upper) {
   unsigned char buf[16];
@@ -168,15 +218,11 @@ static char *bound_hex(const char *type, floe_result *r, size_t row, int slot_i,
   }
   if (!strcmp(type, "float") || !strcmp(type, "double")) {
     if (floe_result_isnull(r, (size_t)slot_d, row)) return NULL;
-    double d = floe_result_f64(r, (size_t)slot_d, row);
-    if (isnan(d)) return NULL;
-    if (!strcmp(type, "float")) {
-      float f = (float)d;
-      memcpy(buf, &f, 4);
-      return lake_hex(buf, 4);
-    }
-    memcpy(buf, &d, 8);
-    return lake_hex(buf, 8);
+    return float_bound_hex(type, floe_result_f64(r, (size_t)slot_d, row), upper);
+  }
+  if (!strcmp(type, "binary")) {
+    const char *s = floe_result_str(r, (size_t)slot_s, row);
+    return s ? binary_bound_hex(s, upper) : NULL;
   }
   int prec, scale;
   if (sscanf(type, "decimal(%d, %d)", &prec, &scale) == 2 || sscanf(type, "decimal(%d,%d)", &prec, &scale) == 2) {
@@ -212,8 +258,15 @@ static char *bound_hex(const char *type, floe_result *r, size_t row, int slot_i,
   return NULL;
 }
 
+static bool is_float(const char *type) {
+  return !strcmp(type, "float") || !strcmp(type, "double");
+}
+
 /* Builds the data_file record of a Parquet file floe just wrote: size, row count and per-column value
- * counts, null counts, sizes and bounds from the Parquet footer statistics. */
+ * counts, null counts, NaN counts (float/double), sizes and bounds from the Parquet footer statistics.
+ * DuckDB writes no min/max for a column chunk holding a NaN (and parquet_metadata() has no NaN count),
+ * so a float column whose chunks with values all have a min/max holds no NaN; only a file with a chunk
+ * that has values but no min/max is read, for that column's NaN count and its bounds without NaNs. */
 static int data_file_record(floe_engine *eng, const char *path, const json_t *schema, int64_t rows,
                             json_t *partition, json_t **out, floe_err *err) {
   struct stat st;
@@ -234,6 +287,7 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
     const char *t = json_string_value(json_object_get(f, "type"));
     const char *name = json_string_value(json_object_get(f, "name"));
     const char *lo_i = "NULL", *hi_i = "NULL", *lo_d = "NULL", *hi_d = "NULL", *lo_s = "NULL", *hi_s = "NULL";
+    const char *maybe_nan = "NULL";
     if (!strcmp(t, "int") || !strcmp(t, "long")) {
       lo_i = "min(TRY_CAST(stats_min_value AS BIGINT))";
       hi_i = "max(TRY_CAST(stats_max_value AS BIGINT))";
@@ -249,9 +303,11 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
     } else if (!strcmp(t, "timestamptz")) {
       lo_i = "min(epoch_us(TRY_CAST(stats_min_value AS TIMESTAMPTZ)))";
       hi_i = "max(epoch_us(TRY_CAST(stats_max_value AS TIMESTAMPTZ)))";
-    } else if (!strcmp(t, "float") || !strcmp(t, "double")) {
+    } else if (is_float(t)) {
       lo_d = "min(TRY_CAST(stats_min_value AS DOUBLE))";
       hi_d = "max(TRY_CAST(stats_max_value AS DOUBLE))";
+      /* values in chunks without a min/max: those chunks may hold NaNs */
+      maybe_nan = "sum(CASE WHEN stats_min_value IS NULL THEN num_values - coalesce(stats_null_count, 0) ELSE 0 END)";
     } else if (!strncmp(t, "decimal(", 8)) {
       /* decimal text of the column's own type, so that the unscaled value is exact */
       lo_s = floe_arena_printf(&dec_ar, "CAST(min(TRY_CAST(stats_min_value AS %s)) AS VARCHAR)", t);
@@ -260,25 +316,70 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
     } else if (!strcmp(t, "string")) {
       lo_s = "min(stats_min_value)";
       hi_s = "CASE WHEN bool_and(coalesce(max_is_exact, false)) THEN max(stats_max_value) END";
+    } else if (!strcmp(t, "binary")) {
+      /* stats_min_value shows a BLOB escaped (\xNN); the cast reads it back */
+      lo_s = "hex(min(TRY_CAST(stats_min_value AS BLOB)))";
+      hi_s = "hex(max(TRY_CAST(stats_max_value AS BLOB)))";
     }
     if (i) floe_buf_puts(&q, " UNION ALL ");
+    /* 12: every chunk holding a value has a min/max (else the others' min/max bound nothing) */
     floe_buf_printf(&q,
                     "SELECT %d AS k, %lld::BIGINT AS id, sum(num_values)::BIGINT, sum(stats_null_count)::BIGINT, "
                     "sum(total_compressed_size)::BIGINT, (%s)::BIGINT, (%s)::BIGINT, (%s)::DOUBLE, (%s)::DOUBLE, "
-                    "(%s)::VARCHAR, (%s)::VARCHAR, count(stats_null_count) = count(*) FROM md WHERE path_in_schema = ",
+                    "(%s)::VARCHAR, (%s)::VARCHAR, count(stats_null_count) = count(*), "
+                    "bool_and(coalesce(stats_min_value IS NOT NULL OR num_values = stats_null_count, false))::INT, "
+                    "(%s)::BIGINT FROM md WHERE path_in_schema = ",
                     (int)i, (long long)json_integer_value(json_object_get(f, "id")), lo_i, hi_i, lo_d, hi_d, lo_s,
-                    hi_s);
+                    hi_s, maybe_nan);
     floe_buf_sql_str(&q, name);
   }
   floe_buf_puts(&q, " ORDER BY k");
-  floe_result *r = NULL;
+  floe_result *r = NULL, *scan = NULL;
   int rc = floe_engine_query(eng, floe_buf_str(&q), &r, err);
   floe_buf_free(&q);
   floe_arena_free(&dec_ar);
-  if (rc) return rc;
-  json_t *sizes = json_array(), *values = json_array(), *nulls = json_array(), *lower = json_array(),
-         *upper = json_array();
-  for (size_t row = 0; row < floe_result_nrows(r); row++) {
+  if (rc) {
+    json_decref(partition);
+    return rc;
+  }
+  size_t nrows = floe_result_nrows(r), nscan = 0;
+  /* Float columns that may hold NaNs: their NaN count and bounds (NaNs left out) from the data. */
+  int *scan_at = floe_calloc(nrows ? nrows : 1, sizeof *scan_at);
+  if (!scan_at) {
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    goto out;
+  }
+  floe_buf_init(&q, 0);
+  floe_buf_puts(&q, "SELECT ");
+  for (size_t row = 0; row < nrows; row++) {
+    scan_at[row] = -1;
+    if (floe_result_isnull(r, 13, row) || floe_result_i64(r, 13, row) <= 0) continue;
+    const char *col = json_string_value(json_object_get(find_field_id(schema, floe_result_i64(r, 1, row)), "name"));
+    if (nscan) floe_buf_puts(&q, ", ");
+    floe_buf_puts(&q, "count(*) FILTER (WHERE isnan(");
+    floe_buf_sql_ident(&q, col);
+    floe_buf_puts(&q, "))::BIGINT, (min(");
+    floe_buf_sql_ident(&q, col);
+    floe_buf_puts(&q, ") FILTER (WHERE NOT isnan(");
+    floe_buf_sql_ident(&q, col);
+    floe_buf_puts(&q, ")))::DOUBLE, (max(");
+    floe_buf_sql_ident(&q, col);
+    floe_buf_puts(&q, ") FILTER (WHERE NOT isnan(");
+    floe_buf_sql_ident(&q, col);
+    floe_buf_puts(&q, ")))::DOUBLE");
+    scan_at[row] = (int)(3 * nscan++);
+  }
+  if (nscan) {
+    floe_buf_puts(&q, " FROM read_parquet(");
+    floe_buf_sql_str(&q, path);
+    floe_buf_puts(&q, ", hive_partitioning=false)");
+    rc = floe_engine_query(eng, floe_buf_str(&q), &scan, err);
+  }
+  floe_buf_free(&q);
+  if (rc) goto out;
+  json_t *sizes = json_array(), *values = json_array(), *nulls = json_array(), *nans = json_array(),
+         *lower = json_array(), *upper = json_array();
+  for (size_t row = 0; row < nrows; row++) {
     json_int_t id = floe_result_i64(r, 1, row);
     json_t *field = find_field_id(schema, id);
     const char *t = json_string_value(json_object_get(field, "type"));
@@ -287,20 +388,36 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
     json_array_append_new(values, json_pack("{sI sI}", "key", id, "value", (json_int_t)floe_result_i64(r, 2, row)));
     if (!floe_result_isnull(r, 3, row) && floe_result_i64(r, 11, row))
       json_array_append_new(nulls, json_pack("{sI sI}", "key", id, "value", (json_int_t)floe_result_i64(r, 3, row)));
-    char *lo = bound_hex(t, r, row, 5, 7, 9, false);
-    char *hi = bound_hex(t, r, row, 6, 8, 10, true);
+    char *lo = NULL, *hi = NULL;
+    if (scan_at[row] >= 0) {
+      size_t at = (size_t)scan_at[row];
+      json_array_append_new(nans, json_pack("{sI sI}", "key", id, "value", (json_int_t)floe_result_i64(scan, at, 0)));
+      if (!floe_result_isnull(scan, at + 1, 0)) lo = float_bound_hex(t, floe_result_f64(scan, at + 1, 0), false);
+      if (!floe_result_isnull(scan, at + 2, 0)) hi = float_bound_hex(t, floe_result_f64(scan, at + 2, 0), true);
+    } else {
+      if (is_float(t)) json_array_append_new(nans, json_pack("{sI si}", "key", id, "value", 0));
+      if (floe_result_i64(r, 12, row)) {
+        lo = bound_hex(t, r, row, 5, 7, 9, false);
+        hi = bound_hex(t, r, row, 6, 8, 10, true);
+      }
+    }
     if (lo) json_array_append_new(lower, json_pack("{sI ss}", "key", id, "value", lo));
     if (hi) json_array_append_new(upper, json_pack("{sI ss}", "key", id, "value", hi));
     floe_free(lo);
     floe_free(hi);
   }
-  floe_result_free(r);
-  *out = json_pack("{si ss ss so sI sI so so so sn so so sn sn sn si}", "content", 0, "file_path", path, "file_format",
+  *out = json_pack("{si ss ss so sI sI so so so so so so sn sn sn si}", "content", 0, "file_path", path, "file_format",
                    "PARQUET", "partition", partition ? partition : json_object(), "record_count", (json_int_t)rows,
                    "file_size_in_bytes", (json_int_t)st.st_size, "column_sizes", sizes, "value_counts", values,
-                   "null_value_counts", nulls, "nan_value_counts", "lower_bounds", lower, "upper_bounds", upper,
+                   "null_value_counts", nulls, "nan_value_counts", nans, "lower_bounds", lower, "upper_bounds", upper,
                    "key_metadata", "split_offsets", "equality_ids", "sort_order_id", 0);
-  return 0;
+  partition = NULL;
+out:
+  if (rc) json_decref(partition);
+  floe_free(scan_at);
+  floe_result_free(scan);
+  floe_result_free(r);
+  return rc;
 }
 
 /* FIELD_IDS {'a': 1, ...} for the schema's columns. */
@@ -331,10 +448,17 @@ static json_t *partition_value(const char *type, const char *raw) {
   }
   dec[n] = 0;
   if (!strcmp(dec, "NULL")) return json_null();
-  if (!strcmp(type, "int") || !strcmp(type, "long") || !strcmp(type, "date"))
+  /* dates and timestamps were written as their integer form (see partition_expr) */
+  if (!strcmp(type, "int") || !strcmp(type, "long") || !strcmp(type, "date") || !strcmp(type, "timestamp") ||
+      !strcmp(type, "timestamptz"))
     return json_integer(strtoll(dec, NULL, 10));
   if (!strcmp(type, "boolean")) return json_boolean(!strcmp(dec, "true"));
-  if (!strcmp(type, "double") || !strcmp(type, "float")) return json_real(strtod(dec, NULL));
+  if (is_float(type)) { /* DuckDB writes nan, inf, -inf; JSON has no such numbers (see avro.c) */
+    double d = strtod(dec, NULL);
+    if (isnan(d)) return json_string("NaN");
+    if (isinf(d)) return json_string(d > 0 ? "Infinity" : "-Infinity");
+    return json_real(d);
+  }
   return json_string(dec);
 }
 

@@ -23,7 +23,7 @@ wait_started() { for i in $(seq 100); do [ -f $P/started ] && return 0; sleep 0.
 $FLOE -p $P asset materialize --select '*' > $T/cli.out 2>&1 &
 CLI=$!
 wait_started
-WPID=$(pgrep -f "__run-worker" | head -1)
+WPID=$(pgrep -f -- "$P __run-worker" | head -1)  # this test's worker, never another project's
 [ -n "$WPID" ] || fail "no worker"
 kill -9 $WPID
 set +e; wait $CLI; rc=$?; set -e
@@ -44,7 +44,7 @@ rm -f $P/resume $P/started $P/ran
 expect_rc 0 $FLOE -p $P asset materialize --select '*' --detach
 RUN2=$OUT
 wait_started
-WPID=$(pgrep -f "__run-worker $RUN2")
+WPID=$(pgrep -f -- "$P __run-worker $RUN2")
 kill -9 $WPID
 sleep 0.2
 expect_rc 0 $FLOE -p $P run list

@@ -25,7 +25,7 @@ function same(exp, act, type) {
     const iso = act.toISOString()
     return type === 'date' ? iso.slice(0, 10) === exp : iso.replace('T', ' ').slice(0, 19) === exp.slice(0, 19)
   }
-  if (type === 'double' || type === 'float') return Number(exp) === Number(act)
+  if (type === 'double' || type === 'float') return Number(exp) === Number(act) || (Number.isNaN(Number(exp)) && Number.isNaN(Number(act)))
   if (type === 'date' && typeof act === 'number') return new Date(act * 86400000).toISOString().slice(0, 10) === exp
   if (type === 'timestamp' && typeof act === 'bigint')
     return new Date(Number(act / 1000n)).toISOString().replace('T', ' ').slice(0, 19) === exp.slice(0, 19)
