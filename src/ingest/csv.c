@@ -1,18 +1,42 @@
 /* csv.c — the csv source: `source: {type: csv, path: data/x.csv, header: true, delimiter: ","}` with
  * optional `columns: {name: type}` overriding the inferred types.
  *
- * DuckDB's sniffer infers the dialect and the column types from a sample of the file. So that every row
- * goes through the same checks as the other sources (shape.c: a value that does not convert fails the
- * step naming the row, or goes to <table>__rejects), columns are read as text and cast by shape.c to the
- * declared type, else the table's, else the sniffed one. Dates and timestamps in a format other than
- * ISO 8601 (a sniffed dateformat) are parsed by DuckDB itself; a bad one fails the read and
- * ingest_csv_explain names the line. */
+ * DuckDB's sniffer detects the dialect and infers the column types from a sample of the file. The file
+ * is then read with that dialect fixed (quote '"' when the sniffer found none, as RFC 4180 has it) and
+ * every column as text, so that every row goes through the same checks as the other sources (shape.c:
+ * a value that does not convert — a date in the sniffed non-ISO format too — fails the step naming the
+ * row, or goes to <table>__rejects), cast to the declared type, else the table's, else the sniffed one.
+ *
+ * A record that does not split into the header's fields (a wrong number of fields, an unterminated
+ * quote, invalid UTF-8) fails that read. ingest_csv_clean then reads the file again with DuckDB's
+ * store_rejects, which skips such records and lists them, and fails naming the first or — with
+ * rejects: true — stages the good rows, each with its row number in the file, and the bad records for
+ * the rejects table. Row numbers count records (a quoted field may span lines, blank lines are none);
+ * lines are physical lines. */
+#include "floe/engine.h"
+#include "ingest_int.h"
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "floe/engine.h"
-#include "ingest_int.h"
+
+/* The dialect every read of the file uses (the load, the rescan for bad records, the walk that maps
+ * rows to lines), fixed once so that they all split the file the same way. */
+struct ingest_csv {
+  const char *path;   /* absolute; a repaired copy after ingest_csv_clean fixed unterminated quotes */
+  const char *args;   /* read_csv's arguments after the path: ", auto_detect=false, header=.., ..., columns={..}" */
+  const char **names; /* the columns as DuckDB names them from the header (arena) */
+  size_t nnames;
+  const char *delims;                 /* the delimiter */
+  char delim, quote, escape, comment; /* delim: its last byte */
+  int64_t skip;                       /* lines before the header */
+  bool header;
+};
+
+/* DuckDB's reject tables for the rescan (temporary, in the step's engine). */
+#define CSV_ERRORS "__floe_csv_errors"
+#define CSV_SCANS "__floe_csv_scans"
 
 static const char *csv_path(ingest_ctx *cx) {
   const char *path = floe_node_scalar(floe_node_get(cx->a->source, "path"));
@@ -21,67 +45,319 @@ static const char *csv_path(ingest_ctx *cx) {
   return floe_path_join(cx->ar, cx->p->dir, path);
 }
 
-static bool csv_header(const floe_asset *a) {
-  return ingest_bool(floe_node_get(a->source, "header"), true);
-}
+static bool csv_header(const floe_asset *a) { return ingest_bool(floe_node_get(a->source, "header"), true); }
 
-/* The physical line (1-based) where data row `row` starts: quoted fields may span lines and blank
- * lines are skipped, as DuckDB reads them. -1 when the file has fewer rows. */
-static int64_t csv_row_line(const char *path, bool header, int64_t row) {
-  FILE *f = fopen(path, "rb");
+/* ---- the walk: records as DuckDB's reader splits them with the dialect */
+
+typedef bool (*csv_record_fn)(void *arg, int64_t rec, int64_t line, int64_t off);
+
+/* Calls fn with each record's number (1-based, the header counted), the physical line and the byte
+ * offset where it starts, until fn returns false. A record ends at a newline outside quotes; a quote
+ * opens a quoted field only at the start of a field; blank lines, comment lines and the first `skip`
+ * lines are no records. -1 when the file cannot be read. */
+static int csv_walk(const struct ingest_csv *d, csv_record_fn fn, void *arg, int64_t *last_line) {
+  FILE *f = fopen(d->path, "rb");
   if (!f) return -1;
-  int64_t want = row + (header ? 1 : 0), rec = 0, line = 1, start = 1, found = -1;
-  bool inq = false, content = false;
+  int64_t off = 0, line = 1, rec = 0, skip = d->skip, last = 0;
+  bool inq = false, qpend = false, escpend = false, inrec = false, comment = false, fstart = true, stop = false;
   char buf[65536];
   size_t n;
-  while (found < 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-    for (size_t i = 0; i < n && found < 0; i++) {
+  while (!stop && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+    for (size_t i = 0; i < n && !stop; i++, off++) {
       char c = buf[i];
-      if (c == '\n') line++;
-      if (inq) {
-        if (c == '"') inq = false; /* a doubled quote toggles twice */
+      if (c != '\n' && c != '\r') last = line;
+      if (skip > 0) {
+        if (c == '\n') skip--, line++;
         continue;
       }
-      if (c == '\n') {
-        if (content && ++rec == want) found = start;
-        content = false;
-      } else if (c != '\r') {
-        if (!content) start = line;
-        content = true;
-        if (c == '"') inq = true;
+      if (inq) {
+        if (escpend) {
+          escpend = false;
+          if (c == '\n') line++;
+          continue;
+        }
+        if (qpend) { /* the quote before c closed the field, unless c doubles it */
+          qpend = false;
+          if (c == d->quote) continue;
+          inq = false;
+        } else {
+          if (c == '\n') line++;
+          if (d->escape != d->quote && c == d->escape)
+            escpend = true;
+          else if (c == d->quote && d->escape == d->quote)
+            qpend = true;
+          else if (c == d->quote)
+            inq = false;
+          continue;
+        }
       }
+      if (c == '\n') {
+        line++;
+        inrec = comment = false;
+        fstart = true;
+        continue;
+      }
+      if (comment || c == '\r') continue;
+      if (!inrec) {
+        if (d->comment && c == d->comment) {
+          comment = true;
+          continue;
+        }
+        inrec = true;
+        if (!fn(arg, ++rec, line, off)) stop = true;
+      }
+      if (fstart && c == ' ') continue;
+      if (fstart && c == d->quote) {
+        inq = true;
+        fstart = false;
+        continue;
+      }
+      fstart = c == d->delim;
     }
   }
-  if (found < 0 && content && ++rec == want) found = start;
   fclose(f);
-  return found;
+  if (last_line) *last_line = last; /* the last line with something on it */
+  return 0;
+}
+
+/* "'<path>', auto_detect=false, ..." for read_csv (arena). */
+static const char *csv_read(ingest_ctx *cx, const struct ingest_csv *c) {
+  return floe_arena_printf(cx->ar, "%s%s", floe_sql_str(cx->ar, c->path), c->args);
+}
+
+struct row_find {
+  int64_t want, line;
+};
+
+static bool find_row(void *arg, int64_t rec, int64_t line, int64_t off) {
+  struct row_find *f = arg;
+  (void)off;
+  if (rec != f->want) return true;
+  f->line = line;
+  return false;
 }
 
 static const char *csv_row_where(ingest_ctx *cx, int64_t row) {
-  const char *path = csv_path(cx);
-  int64_t line = path ? csv_row_line(path, csv_header(cx->a), row) : -1;
-  return line > 0 ? floe_arena_printf(cx->ar, " (line %lld)", (long long)line) : "";
+  if (!cx->csv) return "";
+  struct row_find f = {row + (cx->csv->header ? 1 : 0), -1};
+  if (csv_walk(cx->csv, find_row, &f, NULL) || f.line < 0) return "";
+  return floe_arena_printf(cx->ar, " (line %lld)", (long long)f.line);
 }
+
+/* ---- sniffing */
 
 static bool same_type(const char *a, const char *b) {
   return !strcasecmp(a, b) || (!strcasecmp(a, "TIMESTAMPTZ") && !strcasecmp(b, "TIMESTAMP WITH TIME ZONE")) ||
          (!strcasecmp(b, "TIMESTAMPTZ") && !strcasecmp(a, "TIMESTAMP WITH TIME ZONE"));
 }
 
+/* Columns of the csv_sniff result. */
+enum { S_DELIM, S_QUOTE, S_ESCAPE, S_COMMENT, S_SKIP, S_DATEFMT, S_TSFMT, S_NAME, S_TYPE };
+
+/* One row per column: the dialect, the date and timestamp formats, the column's name and type. */
+static int csv_sniff(floe_engine *eng, const char *args, floe_result **r, floe_err *err) {
+  floe_buf q;
+  floe_buf_init(&q, 0);
+  floe_buf_printf(&q,
+                  "SELECT Delimiter, Quote, Escape, Comment, CAST(SkipRows AS BIGINT), DateFormat, TimestampFormat, "
+                  "c.name, c.type FROM (SELECT *, unnest(Columns) AS c FROM sniff_csv(%s))",
+                  args);
+  int rc = floe_engine_query(eng, floe_buf_str(&q), r, err);
+  floe_buf_free(&q);
+  return rc;
+}
+
+/* A dialect character as sniff_csv reports it ("(empty)" for none). */
+static char sniffed_char(floe_result *r, size_t col) {
+  const char *s = floe_result_nrows(r) ? floe_result_str(r, col, 0) : NULL;
+  return s && s[0] && strcmp(s, "(empty)") ? s[0] : 0;
+}
+
+/* The sniffed date (col S_DATEFMT) or timestamp format, or NULL when there is none or it is ISO 8601,
+ * which a CAST reads (and more). */
+static const char *sniffed_format(ingest_ctx *cx, floe_result *r, size_t col) {
+  if (!floe_result_nrows(r) || floe_result_isnull(r, col, 0)) return NULL;
+  const char *f = floe_result_str(r, col, 0);
+  if (!f || !f[0]) return NULL;
+  if (!strncmp(f, "%Y-%m-%d", 8)) {
+    bool iso = true;
+    for (const char *p = f + 8; *p && iso; p++)
+      if (*p == '%') iso = p[1] && strchr("HMSfgnzZ", *++p);
+    if (iso) return NULL;
+  }
+  return floe_arena_strdup(cx->ar, f);
+}
+
+/* The types shape.c checks every value against (cx->hints): the sniffed type of each column that is not
+ * text and not declared, and the sniffed non-ISO format of date and timestamp columns. */
+static int csv_hints(ingest_ctx *cx, floe_result *r, floe_err *err) {
+  const floe_asset *a = cx->a;
+  const floe_node *decl = a->columns ? a->columns : floe_node_get(a->source, "columns");
+  size_t n = floe_result_nrows(r);
+  const char *datefmt = sniffed_format(cx, r, S_DATEFMT), *tsfmt = sniffed_format(cx, r, S_TSFMT);
+  cx->nhints = 0;
+  cx->hints = floe_arena_alloc(cx->ar, (n + 1) * sizeof *cx->hints);
+  if (!cx->hints) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    const char *name = floe_arena_strdup(cx->ar, floe_result_str(r, S_NAME, i)); /* result strings are reused */
+    const char *sniffed = floe_arena_strdup(cx->ar, floe_result_str(r, S_TYPE, i));
+    if (!name || !sniffed) continue;
+    if (cx->row_column && !strcmp(name, cx->row_column)) continue;
+    const char *dt = decl && decl->type == FLOE_NODE_MAP ? floe_node_scalar(floe_node_get(decl, name)) : NULL;
+    const char *want = dt ? ingest_duck_type(dt) : sniffed;
+    if (!want) want = "VARCHAR"; /* an unknown declared type: shape.c reports it at the option */
+    const char *fmt = same_type(want, "DATE") ? datefmt : !strncasecmp(want, "TIMESTAMP", 9) ? tsfmt : NULL;
+    if (fmt)
+      cx->hints[cx->nhints++] = (ingest_hint){name, want, fmt};
+    else if (!dt && !same_type(want, "VARCHAR"))
+      cx->hints[cx->nhints++] = (ingest_hint){name, want, NULL};
+  }
+  return 0;
+}
+
+static void put_char_opt(floe_buf *b, const char *key, char c) {
+  char s[2] = {c, 0};
+  floe_buf_printf(b, ", %s=", key);
+  floe_buf_sql_str(b, s);
+}
+
+struct header_find {
+  int64_t start, end;
+};
+
+static bool find_header(void *arg, int64_t rec, int64_t line, int64_t off) {
+  struct header_find *h = arg;
+  (void)line;
+  if (rec == 1) {
+    h->start = off;
+    return true;
+  }
+  h->end = off;
+  return false;
+}
+
+/* The header's column names when the sniffer read it without the quote the file is read with: sniffs a
+ * copy of the header record alone (DuckDB names empty and repeated names itself). *names NULL when the
+ * header has no quote character (the sniffed names are right). */
+static int csv_quoted_names(ingest_ctx *cx, floe_engine *eng, const struct ingest_csv *c, const char *delim,
+                            floe_result **names, floe_err *err) {
+  struct header_find h = {-1, -1};
+  *names = NULL;
+  if (csv_walk(c, find_header, &h, NULL) || h.start < 0) return 0;
+  FILE *f = fopen(c->path, "rb");
+  if (!f) return 0;
+  size_t len = h.end > h.start && h.end - h.start < (1 << 20) ? (size_t)(h.end - h.start) : 1 << 20;
+  char *text = floe_malloc(len);
+  if (!text) {
+    fclose(f);
+    return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  }
+  size_t got = fseek(f, (long)h.start, SEEK_SET) ? 0 : fread(text, 1, len, f);
+  fclose(f);
+  const char *stage;
+  int rc = 0;
+  if (!memchr(text, c->quote, got)) goto out;
+  if ((rc = ingest_stage_path(cx, "header.csv", &stage, err))) goto out;
+  FILE *w = fopen(stage, "wb");
+  bool ok = w && fwrite(text, 1, got, w) == got;
+  if ((w && fclose(w)) || !ok) {
+    rc = floe_err_set(err, FLOE_EIO, "cannot write %s", stage);
+    goto out;
+  }
+  floe_buf a;
+  floe_buf_init(&a, 0);
+  floe_buf_sql_str(&a, stage);
+  floe_buf_puts(&a, ", header=true, delim=");
+  floe_buf_sql_str(&a, delim);
+  put_char_opt(&a, "quote", c->quote);
+  put_char_opt(&a, "escape", c->escape);
+  rc = csv_sniff(eng, floe_buf_str(&a), names, err);
+  floe_buf_free(&a);
+out:
+  floe_free(text);
+  return rc;
+}
+
+/* The dialect of a sniff result: its delimiter (or the user's), quote and escape (quote '"' when it found
+ * none), comment and skipped lines, and the columns, all read as text. */
+static int csv_dialect(ingest_ctx *cx, floe_engine *eng, floe_result *r, const char *delim, struct ingest_csv **out,
+                       floe_err *err) {
+  struct ingest_csv *c = floe_arena_alloc(cx->ar, sizeof *c);
+  floe_result *names = NULL;
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  int rc = 0;
+  if (!c) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  c->path = csv_path(cx);
+  c->header = csv_header(cx->a);
+  if (!delim) delim = floe_arena_strdup(cx->ar, floe_result_str(r, S_DELIM, 0));
+  if (!delim || !delim[0]) delim = ",";
+  c->delims = delim;
+  c->delim = delim[strlen(delim) - 1];
+  c->quote = sniffed_char(r, S_QUOTE);
+  c->escape = sniffed_char(r, S_ESCAPE);
+  c->comment = sniffed_char(r, S_COMMENT);
+  c->skip = floe_result_i64(r, S_SKIP, 0);
+  bool forced = !c->quote;
+  if (forced) c->quote = '"';
+  if (!c->escape) c->escape = c->quote;
+  if (forced && c->header && (rc = csv_quoted_names(cx, eng, c, delim, &names, err))) goto out;
+  floe_result *nr = names ? names : r;
+  c->nnames = floe_result_nrows(nr);
+  if (!(c->names = floe_arena_alloc(cx->ar, (c->nnames + 1) * sizeof *c->names))) {
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    goto out;
+  }
+  floe_buf_printf(&b, ", auto_detect=false, header=%s, delim=", c->header ? "true" : "false");
+  floe_buf_sql_str(&b, delim);
+  put_char_opt(&b, "quote", c->quote);
+  put_char_opt(&b, "escape", c->escape);
+  floe_buf_printf(&b, ", skip=%lld", (long long)c->skip);
+  if (c->comment) put_char_opt(&b, "comment", c->comment);
+  floe_buf_puts(&b, ", columns={");
+  for (size_t i = 0; i < c->nnames; i++) {
+    c->names[i] = floe_arena_strdup(cx->ar, floe_result_str(nr, S_NAME, i));
+    if (i) floe_buf_puts(&b, ", ");
+    floe_buf_sql_str(&b, c->names[i] ? c->names[i] : "");
+    floe_buf_puts(&b, ": 'VARCHAR'");
+  }
+  floe_buf_puts(&b, "}");
+  if (!(c->args = floe_arena_strdup(cx->ar, floe_buf_str(&b)))) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+out:
+  floe_result_free(names);
+  floe_buf_free(&b);
+  *out = rc ? NULL : c;
+  return rc;
+}
+
+/* How many records of the file the dialect reads (the others do not split into its columns). */
+static int64_t csv_fitting(ingest_ctx *cx, floe_engine *eng, const struct ingest_csv *c) {
+  floe_buf q;
+  floe_buf_init(&q, 0);
+  floe_buf_printf(&q, "SELECT count(*), count(COLUMNS(*)) FROM read_csv(%s, ignore_errors=true)", csv_read(cx, c));
+  floe_result *r = NULL;
+  floe_err e = {0};
+  int64_t n = floe_engine_query(eng, floe_buf_str(&q), &r, &e) ? -1 : floe_result_i64(r, 0, 0);
+  floe_result_free(r);
+  floe_buf_free(&q);
+  return n;
+}
+
 int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) {
   const floe_asset *a = cx->a;
   const floe_node *pn = floe_node_get(a->source, "path");
   const char *path = csv_path(cx);
+  *select = NULL;
   if (!path) return ingest_fail_at(err, pn ? pn : a->source, "source.path: missing; expected the path of a CSV file");
   if (!floe_path_exists(path)) return ingest_fail_at(err, pn, "source.path: no such file %s", path);
   cx->label = floe_node_scalar(pn);
   cx->row_where = csv_row_where;
   struct stat st;
   if (stat(path, &st) == 0 && st.st_size == 0) cx->rows_known = 0;
-  floe_buf opts, b;
+  floe_buf opts;
   floe_buf_init(&opts, 0);
-  floe_buf_init(&b, 0);
-  floe_result *r = NULL;
+  floe_result *r0 = NULL, *r1 = NULL;
+  floe_err e1 = {0};
   int rc = 0;
   floe_buf_sql_str(&opts, path);
   floe_buf_printf(&opts, ", header=%s", csv_header(a) ? "true" : "false");
@@ -90,63 +366,398 @@ int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) {
     floe_buf_puts(&opts, ", delim=");
     floe_buf_sql_str(&opts, delim);
   }
-  floe_buf_printf(&b, "SELECT * FROM read_csv(%s", floe_buf_str(&opts));
-  if (cx->rows_known == 0) goto out;
-  /* the sniffed columns, and the date / timestamp formats DuckDB detected */
+  if (cx->rows_known == 0) {
+    *select = floe_arena_printf(cx->ar, "SELECT * FROM read_csv(%s)", floe_buf_str(&opts));
+    goto out;
+  }
   floe_engine *eng;
   if ((rc = floe_lake_engine(cx->lake, &eng, err))) goto out;
-  floe_buf q;
-  floe_buf_init(&q, 0);
-  floe_buf_printf(&q,
-                  "SELECT c.name, c.type, DateFormat, TimestampFormat FROM (SELECT unnest(Columns) AS c, DateFormat, "
-                  "TimestampFormat FROM sniff_csv(%s))",
-                  floe_buf_str(&opts));
-  rc = floe_engine_query(eng, floe_buf_str(&q), &r, err);
-  floe_buf_free(&q);
-  if (rc) {
+  /* The dialect and the columns. The sniffer gives up on a file whose records do not all split alike
+   * (one bad line is enough): it fails, reads each line as one column, or skips lines down to the bad
+   * one. Told to ignore errors it finds the dialect of the good lines instead, but takes lines above
+   * the header for the header. So: the first, unless it failed, found one column or skipped lines and
+   * the second reads more of the file. */
+  int rc0 = csv_sniff(eng, floe_buf_str(&opts), &r0, err);
+  size_t n0 = rc0 ? 0 : floe_result_nrows(r0);
+  int64_t skip0 = n0 ? floe_result_i64(r0, S_SKIP, 0) : 0;
+  floe_result *r = rc0 ? NULL : r0;
+  struct ingest_csv *c = NULL;
+  if (n0 < 2 || skip0 > 0) {
+    floe_buf_puts(&opts, ", ignore_errors=true");
+    size_t n1 = csv_sniff(eng, floe_buf_str(&opts), &r1, &e1) ? 0 : floe_result_nrows(r1);
+    if (n0 < 2) {
+      if (n1 > n0) r = r1;
+    } else if (n1 >= 2) {
+      struct ingest_csv *c0, *c1;
+      if ((rc = csv_dialect(cx, eng, r0, delim, &c0, err)) || (rc = csv_dialect(cx, eng, r1, delim, &c1, err)))
+        goto out;
+      if (csv_fitting(cx, eng, c1) > csv_fitting(cx, eng, c0)) r = r1;
+    }
+  }
+  if (!r) {
     err->code = rc = FLOE_EINPUT;
     floe_err_prefix(err, "%s: ", cx->label);
     goto out;
   }
-  const floe_node *decl = a->columns ? a->columns : floe_node_get(a->source, "columns");
-  size_t n = floe_result_nrows(r), ntypes = 0;
-  cx->hints = floe_arena_alloc(cx->ar, (n + 1) * sizeof *cx->hints);
-  if (!cx->hints) {
+  floe_err_clear(err);
+  if ((rc = csv_dialect(cx, eng, r, delim, &c, err)) || (rc = csv_hints(cx, r, err))) goto out;
+  cx->csv = c;
+  *select = floe_arena_printf(cx->ar, "SELECT * FROM read_csv(%s)", csv_read(cx, c));
+out:
+  if (!rc && !*select) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  floe_result_free(r0);
+  floe_result_free(r1);
+  floe_buf_free(&opts);
+  return rc;
+}
+
+/* ---- records that do not split into the header's fields */
+
+bool ingest_csv_malformed_error(const ingest_ctx *cx, const floe_err *err) {
+  return cx->csv && !cx->row_column && err && strstr(err->msg, "CSV Error on Line");
+}
+
+typedef struct csv_bad {
+  int64_t pos;       /* byte offset of the record's first byte (DuckDB's, give or take one) */
+  int64_t rec, line; /* from the walk: record number (the header counted) and physical line */
+  int64_t start;     /* the walk's offset of the record */
+  int64_t lines;     /* physical lines the record spans */
+  const char *msg;   /* DuckDB's error message, first line (arena) */
+  const char *text;  /* the record as DuckDB gives it (at most 10000 bytes), without blank lines before */
+  bool open_quote;   /* a quote that does not close (at the end of the field): the record runs on to the
+                      * next quote character, or to the end of the file */
+} csv_bad;
+
+struct pos_find {
+  csv_bad *bad;
+  size_t n, i;
+  int64_t rec, line, start;
+};
+
+/* Gives each bad record the walk's record that starts at its offset (the last one starting before). */
+static bool find_pos(void *arg, int64_t rec, int64_t line, int64_t off) {
+  struct pos_find *f = arg;
+  for (; f->i < f->n && off > f->bad[f->i].pos + 1; f->i++) {
+    f->bad[f->i].rec = f->rec;
+    f->bad[f->i].line = f->line;
+    f->bad[f->i].start = f->start;
+  }
+  f->rec = rec;
+  f->line = line;
+  f->start = off;
+  return f->i < f->n;
+}
+
+/* Reads d's file with DuckDB's store_rejects: *good rows read well; *bad (arena, in file order) the
+ * records that do not, with their row numbers and lines from the walk. */
+static int csv_scan(ingest_ctx *cx, floe_engine *eng, const struct ingest_csv *d, int64_t *good, csv_bad **bad,
+                    size_t *nbad, floe_err *err) {
+  floe_result *r = NULL;
+  floe_buf q;
+  floe_buf_init(&q, 0);
+  *bad = NULL;
+  *nbad = 0;
+  int rc = floe_engine_exec(eng, "DROP TABLE IF EXISTS " CSV_ERRORS "; DROP TABLE IF EXISTS " CSV_SCANS, err);
+  if (rc) goto out;
+  /* (every column read: DuckDB checks UTF-8 only in the columns a query uses) */
+  floe_buf_printf(&q,
+                  "SELECT count(*), count(COLUMNS(*)) FROM read_csv(%s, store_rejects=true, rejects_table='" CSV_ERRORS
+                  "', rejects_scan='" CSV_SCANS "')",
+                  csv_read(cx, d));
+  if ((rc = floe_engine_query(eng, floe_buf_str(&q), &r, err))) goto out;
+  *good = floe_result_i64(r, 0, 0);
+  floe_result_free(r);
+  r = NULL;
+  /* one row per record: DuckDB lists a record once per error */
+  if ((rc = floe_engine_query(
+           eng,
+           "SELECT CAST(line_byte_position AS BIGINT), arg_min(error_message, coalesce(column_idx, 0)), "
+           "arg_min(csv_line, coalesce(column_idx, 0)) FROM " CSV_ERRORS " GROUP BY line_byte_position ORDER BY 1",
+           &r, err)))
+    goto out;
+  size_t n = floe_result_nrows(r);
+  csv_bad *b = n ? floe_arena_alloc(cx->ar, n * sizeof *b) : NULL;
+  if (n && !b) {
     rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
     goto out;
   }
   for (size_t i = 0; i < n; i++) {
-    const char *name = floe_arena_strdup(cx->ar, floe_result_str(r, 0, i)); /* result strings are reused */
-    const char *sniffed = floe_arena_strdup(cx->ar, floe_result_str(r, 1, i));
-    if (!name || !sniffed) continue;
-    const char *dt = decl && decl->type == FLOE_NODE_MAP ? floe_node_scalar(floe_node_get(decl, name)) : NULL;
-    const char *want = dt ? ingest_duck_type(dt) : sniffed;
-    if (!want) want = "VARCHAR"; /* an unknown declared type: shape.c reports it at the option */
-    bool is_date = same_type(want, "DATE"), is_ts = !strncasecmp(want, "TIMESTAMP", 9);
-    const char *read_as = "VARCHAR";
-    if ((is_date && !floe_result_isnull(r, 2, i)) || (is_ts && !floe_result_isnull(r, 3, i)))
-      read_as = want; /* a non-ISO format only DuckDB's CSV parser knows */
-    else if (!dt && same_type(want, "VARCHAR"))
-      continue;
-    else if (!dt)
-      cx->hints[cx->nhints++] = (ingest_hint){name, want};
-    floe_buf_puts(&b, ntypes++ ? ", " : ", types={");
-    floe_buf_sql_str(&b, name);
-    floe_buf_puts(&b, ": ");
-    floe_buf_sql_str(&b, read_as);
+    const char *m = floe_result_str(r, 1, i);
+    b[i].msg = m ? floe_arena_strndup(cx->ar, m, strcspn(m, "\n")) : "bad record";
+    const char *t = floe_result_str(r, 2, i);
+    if (!t) t = "";
+    size_t lead = strspn(t, "\r\n"), len = strlen(t + lead);
+    while (len && (t[lead + len - 1] == '\n' || t[lead + len - 1] == '\r'))
+      len--;
+    b[i].lines = 1;
+    for (size_t k = 0; k < len; k++)
+      b[i].lines += t[lead + k] == '\n';
+    b[i].text = floe_arena_strndup(cx->ar, t + lead, len);
+    b[i].pos = floe_result_i64(r, 0, i) - 1 + (int64_t)lead; /* DuckDB's offset is one past the record's start */
+    if (!b[i].msg || !b[i].text) {
+      rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      goto out;
+    }
+    b[i].open_quote = strstr(b[i].msg, "unterminated quote") != NULL;
   }
-  if (ntypes) floe_buf_puts(&b, "}");
+  struct pos_find pf = {b, n, 0, 0, 0, 0};
+  int64_t last = 0;
+  if (csv_walk(d, find_pos, &pf, &last)) {
+    rc = floe_err_set(err, FLOE_EIO, "cannot read %s", d->path);
+    goto out;
+  }
+  for (; pf.i < n; pf.i++)
+    b[pf.i].rec = pf.rec, b[pf.i].line = pf.line, b[pf.i].start = pf.start;
+  if (n && b[n - 1].open_quote && last >= b[n - 1].line)
+    b[n - 1].lines = last - b[n - 1].line + 1; /* its text may be cut */
+  *bad = b;
+  *nbad = n;
 out:
-  floe_buf_puts(&b, ")");
-  if (!rc && !(*select = floe_arena_strdup(cx->ar, floe_buf_str(&b)))) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
   floe_result_free(r);
-  floe_buf_free(&opts);
-  floe_buf_free(&b);
+  floe_buf_free(&q);
+  return rc;
+}
+
+/* Copies d's file into the staging directory with the first line of each of the n records at starts
+ * (ascending offsets) replaced by a record with one field too many, which DuckDB refuses and the walk
+ * counts as one record (one delimiter per column and an "x": a trailing delimiter alone DuckDB lets
+ * pass), and points d at the copy. Line numbers do not change. */
+static int csv_repair(ingest_ctx *cx, struct ingest_csv *d, const int64_t *starts, size_t n, int round, floe_err *err) {
+  const char *path;
+  int rc = ingest_stage_path(cx, floe_arena_printf(cx->ar, "repaired-%d.csv", round), &path, err);
+  if (rc) return rc;
+  FILE *in = fopen(d->path, "rb"), *out = in ? fopen(path, "wb") : NULL;
+  if (!in || !out) {
+    rc = floe_err_set(err, FLOE_EIO, "cannot %s %s", in ? "create" : "read", in ? path : d->path);
+    goto done;
+  }
+  char buf[65536];
+  size_t got, next = 0;
+  int64_t off = 0;
+  bool cutting = false, ok = true;
+  while (ok && (got = fread(buf, 1, sizeof buf, in)) > 0) {
+    for (size_t i = 0; i < got && ok; i++, off++) {
+      if (!cutting && next < n && off == starts[next]) {
+        for (size_t k = 0; k < d->nnames && ok; k++)
+          ok = fputs(d->delims, out) >= 0;
+        ok = ok && fputc('x', out) != EOF;
+        cutting = true;
+        next++;
+      }
+      if (cutting && (buf[i] == '\n' || buf[i] == '\r')) cutting = false;
+      if (!cutting) ok = ok && fputc(buf[i], out) != EOF;
+    }
+  }
+  if (fclose(out) || !ok || ferror(in)) rc = floe_err_set(err, FLOE_EIO, "cannot write %s", path);
+  out = NULL;
+  if (!rc && strncmp(d->path, cx->stage_dir, strlen(cx->stage_dir)) == 0) remove(d->path); /* the previous copy */
+  if (!rc) d->path = path;
+done:
+  if (in) fclose(in);
+  if (out) fclose(out);
+  return rc;
+}
+
+/* Why DuckDB refused the record, in our words where we know its message. */
+static const char *csv_why(ingest_ctx *cx, const csv_bad *b) {
+  int want, found;
+  if (sscanf(b->msg, "Expected Number of Columns: %d Found: %d", &want, &found) == 2)
+    return floe_arena_printf(cx->ar, "expected %d field%s, found %d", want, want == 1 ? "" : "s", found);
+  if (b->open_quote)
+    return b->lines > 1
+               ? floe_arena_printf(
+                     cx->ar,
+                     "unterminated quote: the quoted field does not close, so lines %lld-%lld are read as this one row",
+                     (long long)b->line, (long long)(b->line + b->lines - 1))
+               : "unterminated quote";
+  return b->msg;
+}
+
+/* The first line of text, at most max bytes, not cutting a UTF-8 sequence (arena). */
+static const char *first_line(ingest_ctx *cx, const char *text, size_t max) {
+  size_t n = strcspn(text, "\r\n");
+  if (n > max) {
+    n = max;
+    while (n && ((unsigned char)text[n] & 0xC0) == 0x80)
+      n--;
+  }
+  return floe_arena_strndup(cx->ar, text, n);
+}
+
+/* Lines whose unterminated quote ingest_csv_clean cuts off, so that the lines after them are read. */
+#define CSV_MAX_REPAIRS 1000
+
+typedef struct csv_cut {
+  int64_t line;
+  const char *text;
+} csv_cut;
+
+static int cut_cmp(const void *a, const void *b) {
+  int64_t x = ((const csv_cut *)a)->line, y = ((const csv_cut *)b)->line;
+  return x < y ? -1 : x > y;
+}
+
+int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
+  struct ingest_csv *c = cx->csv;
+  floe_engine *eng;
+  floe_result *r = NULL;
+  floe_buf q;
+  floe_buf_init(&q, 0);
+  FILE *bf = NULL;
+  int64_t good = 0, *starts = NULL;
+  csv_cut *cuts = NULL;
+  size_t ncuts = 0;
+  csv_bad *bad = NULL;
+  size_t nbad = 0;
+  int rc = floe_lake_engine(cx->lake, &eng, err);
+  if (rc) return rc;
+  const char *table = cx->a->table ? cx->a->table : cx->a->key;
+  /* 1. Read it again, DuckDB keeping apart the records it cannot split. A quote that does not close
+   * makes one record of the lines down to the next quote character or the end of the file: the line
+   * it opens on is the bad one, so it is cut off (in a copy) and the lines after it read again, as rows
+   * of their own. */
+  for (int round = 0;; round++) {
+    if ((rc = csv_scan(cx, eng, c, &good, &bad, &nbad, err))) goto fail_read;
+    size_t n = 0;
+    for (size_t i = 0; i < nbad; i++)
+      n += bad[i].open_quote && bad[i].lines > 1;
+    if (!n || ncuts + n > CSV_MAX_REPAIRS) break;
+    if (!cuts && (!(cuts = floe_arena_alloc(cx->ar, CSV_MAX_REPAIRS * sizeof *cuts)) ||
+                  !(starts = floe_arena_alloc(cx->ar, CSV_MAX_REPAIRS * sizeof *starts)))) {
+      rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      goto out;
+    }
+    for (size_t i = 0, k = 0; i < nbad; i++) {
+      if (!bad[i].open_quote || bad[i].lines < 2) continue;
+      starts[k++] = bad[i].start;
+      cuts[ncuts++] = (csv_cut){bad[i].line, first_line(cx, bad[i].text, 65536)};
+    }
+    if ((rc = csv_repair(cx, c, starts, n, round, err))) goto out;
+  }
+  if (!nbad) {
+    rc = floe_err_set(err, FLOE_EINPUT,
+                      "%s: DuckDB could not read the file as CSV, but a second read found no bad line", cx->label);
+    goto out;
+  }
+  if (ncuts) qsort(cuts, ncuts, sizeof *cuts, cut_cmp);
+  for (size_t i = 0, k = 0; i < nbad && k < ncuts; i++) { /* the cut lines, as they were */
+    while (k < ncuts && cuts[k].line < bad[i].line)
+      k++;
+    if (k < ncuts && cuts[k].line == bad[i].line) {
+      bad[i].msg = "unterminated quote (the lines after it are read as rows of their own)";
+      bad[i].text = cuts[k++].text;
+      bad[i].open_quote = false;
+    }
+  }
+  int64_t hdr = c->header ? 1 : 0, total = good + (int64_t)nbad;
+  if (!ingest_rejects_on(cx->a)) {
+    rc = floe_err_set(
+        err, FLOE_EINPUT,
+        "%s: row %lld (line %lld): %s — the line reads: %s (%zu row%s of %lld do not fit; nothing was written "
+        "— set rejects: true on the asset to load the others and keep these in %s__rejects)",
+        cx->label, (long long)(bad[0].rec - hdr), (long long)bad[0].line, csv_why(cx, &bad[0]),
+        first_line(cx, bad[0].text, 200), nbad, nbad == 1 ? "" : "s", (long long)total, table);
+    goto out;
+  }
+  /* 2. The bad records for the rejects table: row number, "line N: why", the text as the record */
+  const char *bad_path, *good_path;
+  if ((rc = ingest_stage_path(cx, "bad.ndjson", &bad_path, err)) ||
+      (rc = ingest_stage_path(cx, "good.csv", &good_path, err)))
+    goto out;
+  if (!(bf = fopen(bad_path, "w"))) {
+    rc = floe_err_set(err, FLOE_EIO, "cannot create %s", bad_path);
+    goto out;
+  }
+  const char *run = getenv("FLOE_RUN_ID");
+  for (size_t i = 0; i < nbad; i++) {
+    const char *why = floe_arena_printf(cx->ar, "line %lld: %s", (long long)bad[i].line, csv_why(cx, &bad[i]));
+    json_t *o =
+        json_pack("{s:s, s:I, s:s, s:s, s:s}", "source", cx->label, "row_number", (json_int_t)(bad[i].rec - hdr),
+                  "reason", why ? why : "bad record", "record", bad[i].text, "run_id", run ? run : "");
+    bool bad_write = !o || json_dumpf(o, bf, JSON_COMPACT) || fputc('\n', bf) == EOF;
+    json_decref(o);
+    if (bad_write) {
+      rc = floe_err_set(err, FLOE_EIO, "cannot write %s", bad_path);
+      goto out;
+    }
+  }
+  rc = fclose(bf);
+  bf = NULL;
+  if (rc) {
+    rc = floe_err_set(err, FLOE_EIO, "cannot write %s", bad_path);
+    goto out;
+  }
+  floe_buf_reset(&q);
+  floe_buf_puts(
+      &q, "SELECT source, row_number, reason, record, run_id, CAST(now() AS TIMESTAMP) AS rejected_at FROM read_json(");
+  floe_buf_sql_str(&q, bad_path);
+  floe_buf_puts(&q, ", format='newline_delimited', columns={'source': 'VARCHAR', 'row_number': 'BIGINT', 'reason': "
+                    "'VARCHAR', 'record': 'VARCHAR', 'run_id': 'VARCHAR'})");
+  cx->malformed_select = floe_arena_strdup(cx->ar, floe_buf_str(&q));
+  cx->malformed = (int64_t)nbad;
+  cx->rows_known = good;
+  cx->row_column = "__floe_row";
+  floe_buf_printf(&cx->meta, ",\"malformed_lines\":%zu", nbad);
+  fprintf(stderr, "floe: %s: %zu malformed line%s kept for the rejects table (first: line %lld: %s)\n", cx->label, nbad,
+          nbad == 1 ? "" : "s", (long long)bad[0].line, csv_why(cx, &bad[0]));
+  if (!good) goto out;
+  /* 3. The good rows, each with its row number in the file: the k-th good row is row k plus the number
+   * of bad rows before it, i.e. of bad rows with fewer than k good rows before them */
+  /* (store_rejects, not ignore_errors: DuckDB 1.4 skips more after a quote that does not close with
+   * the latter) */
+  if ((rc = floe_engine_exec(eng, "DROP TABLE IF EXISTS " CSV_ERRORS "; DROP TABLE IF EXISTS " CSV_SCANS, err)))
+    goto out;
+  floe_buf_reset(&q);
+  floe_buf_puts(&q, "COPY (SELECT g.__floe_k + coalesce(m.j, 0) AS __floe_row, g.* EXCLUDE (__floe_k) FROM (SELECT "
+                    "row_number() OVER () AS __floe_k, * FROM read_csv(");
+  floe_buf_printf(&q,
+                  "%s, store_rejects=true, rejects_table='" CSV_ERRORS "', rejects_scan='" CSV_SCANS
+                  "')) AS g ASOF LEFT JOIN (SELECT row_number - j AS gap, max(j) AS j FROM (SELECT "
+                  "row_number, row_number() OVER (ORDER BY row_number) AS j FROM (%s)) GROUP BY gap) AS m ON "
+                  "g.__floe_k > m.gap ORDER BY 1) TO ",
+                  csv_read(cx, c), cx->malformed_select);
+  floe_buf_sql_str(&q, good_path);
+  floe_buf_puts(&q, " (FORMAT csv, HEADER true)");
+  if ((rc = floe_engine_query(eng, floe_buf_str(&q), &r, err))) goto fail_read;
+  int64_t staged = floe_result_i64(r, 0, 0);
+  floe_result_free(r);
+  r = NULL;
+  if (staged != good) { /* the file changed under us: no row may go missing */
+    rc = floe_err_set(err, FLOE_EINPUT, "%s: %lld rows read well at first, %lld the second time; did the file change?",
+                      cx->label, (long long)good, (long long)staged);
+    goto out;
+  }
+  /* the types, sniffed again on the good rows alone */
+  floe_buf_reset(&q);
+  floe_buf_sql_str(&q, good_path);
+  floe_buf_puts(&q, ", header=true, delim=',', quote='\"', escape='\"'");
+  floe_err e = {0};
+  if (!csv_sniff(eng, floe_buf_str(&q), &r, &e) && (rc = csv_hints(cx, r, err))) goto out;
+  floe_buf_reset(&q);
+  floe_buf_puts(&q, "SELECT * FROM read_csv(");
+  floe_buf_sql_str(&q, good_path);
+  floe_buf_puts(
+      &q, ", auto_detect=false, header=true, delim=',', quote='\"', escape='\"', columns={'__floe_row': 'BIGINT'");
+  for (size_t i = 0; i < c->nnames; i++) {
+    floe_buf_puts(&q, ", ");
+    floe_buf_sql_str(&q, c->names[i] ? c->names[i] : "");
+    floe_buf_puts(&q, ": 'VARCHAR'");
+  }
+  floe_buf_puts(&q, "})");
+  if (!(*select = floe_arena_strdup(cx->ar, floe_buf_str(&q)))) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  goto out;
+fail_read:
+  err->code = rc = FLOE_EINPUT;
+  floe_err_prefix(err, "%s: ", cx->label);
+out:
+  if (bf) fclose(bf);
+  floe_result_free(r);
+  floe_buf_free(&q);
   return rc;
 }
 
 /* DuckDB says: "Invalid Input Error: CSV Error on Line: 4\nOriginal Line: x3,c\nExpected Number of Columns: 3
- * Found: 2\n..." (a row with the wrong number of fields, an unterminated quote, a bad non-ISO date). */
+ * Found: 2\n..." (what ingest_csv_clean did not explain: a read error it found no bad record for). */
 void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
   const char *m = err->msg;
   const char *line = strstr(m, "CSV Error on Line: ");
@@ -156,9 +767,11 @@ void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
   const char *why = strstr(m, "Error when converting");
   if (!why) {
     why = strchr(line, '\n');
-    while (why && *why == '\n') why++;
+    while (why && *why == '\n')
+      why++;
     if (why && !strncmp(why, "Original Line:", 14)) why = strchr(why, '\n');
-    while (why && *why == '\n') why++;
+    while (why && *why == '\n')
+      why++;
   }
   const char *orig = strstr(m, "Original Line: ");
   char orig_s[256] = "", reason[1024] = "";

@@ -135,13 +135,16 @@ static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_comm
   }
   size_t meta_len = cx->meta.len; /* the connector's metadata members; shape adds its own */
   rc = shape_and_write(cx, table, select, info, err);
-  if (rc && ingest_ndjson_malformed_error(cx, err)) {
-    /* DuckDB refused a line that is not JSON: find the malformed lines, then fail naming the first or,
-     * with rejects, load the others */
+  bool ndjson = rc && ingest_ndjson_malformed_error(cx, err);
+  bool csv = rc && !ndjson && ingest_csv_malformed_error(cx, err);
+  if (ndjson || csv) {
+    /* DuckDB refused a line that is not JSON, or a CSV record it cannot split into the header's fields:
+     * find the malformed lines, then fail naming the first or, with rejects, load the others */
     floe_err_clear(err);
     cx->rows_read = cx->rows_rejected = 0;
+    cx->rejects_table = cx->rejects_select = NULL;
     if (cx->meta.p) cx->meta.p[cx->meta.len = meta_len] = 0;
-    if ((rc = ingest_ndjson_clean(cx, &select, err))) goto out;
+    if ((rc = ndjson ? ingest_ndjson_clean(cx, &select, err) : ingest_csv_clean(cx, &select, err))) goto out;
     if (cx->rows_known == 0) { /* every line malformed: only rejects */
       cx->rows_read = cx->rows_rejected = cx->malformed;
       cx->rejects_select = cx->malformed_select;

@@ -19,10 +19,13 @@ int ingest_fail_at(floe_err *err, const floe_node *n, const char *fmt, ...) __at
 #include "floe/secrets.h"
 
 struct ingest_ctx;
+struct ingest_csv;
 /* A type a connector inferred for a column it reads as text, so that shape.c checks every value
  * (csv: DuckDB's sniffer sees a sample; the rest of the file is checked row by row). */
 typedef struct ingest_hint {
   const char *name, *type; /* DuckDB type */
+  const char *format;      /* strptime format of a DATE / TIMESTAMP column written otherwise than ISO 8601, or NULL;
+                            * applies whatever type of that kind the column gets (declared, the table's) */
 } ingest_hint;
 
 typedef struct ingest_ctx {
@@ -44,9 +47,11 @@ typedef struct ingest_ctx {
   /* " (line N)" for a row number in messages (arena), or NULL; csv maps rows to physical lines */
   const char *(*row_where)(struct ingest_ctx *cx, int64_t row);
   const char *ndjson_path;   /* the NDJSON file or glob being read (malformed lines are looked for there) */
-  const char *row_column;    /* the raw rows carry their row number in this column (cleaned NDJSON) */
-  int64_t malformed;         /* lines that are not JSON objects (kept for the rejects table) */
+  const char *row_column;    /* the raw rows carry their row number in this column (cleaned NDJSON or CSV) */
+  int64_t malformed;         /* NDJSON lines that are not JSON objects, CSV records that do not split into
+                              * the header's fields (kept for the rejects table) */
   const char *malformed_select; /* their rejects rows */
+  struct ingest_csv *csv;    /* csv.c: the dialect the file is read with (arena) */
 } ingest_ctx;
 
 void ingest_ctx_init(ingest_ctx *cx, const floe_project *p, const floe_asset *a, floe_arena *ar);
@@ -68,9 +73,17 @@ bool ingest_rejects_on(const floe_asset *a);
 
 /* Connectors: fill *select with a DuckDB SELECT over the source's rows (arena). */
 int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
-/* Rewrites a DuckDB CSV parse error in err (a row with the wrong number of fields, an unterminated
- * quote) as "<file>: line N: <reason> — the line reads: ...". */
+/* Rewrites a DuckDB CSV parse error in err as "<file>: line N: <reason> — the line reads: ..." (one that
+ * ingest_csv_clean did not replace). */
 void ingest_csv_explain(ingest_ctx *cx, floe_err *err);
+/* Whether err is DuckDB refusing a CSV record it cannot split into the header's fields (a wrong number
+ * of fields, an unterminated quote, invalid UTF-8): the cue to run ingest_csv_clean. */
+bool ingest_csv_malformed_error(const ingest_ctx *cx, const floe_err *err);
+/* Reads the file again with DuckDB's store_rejects: without rejects, fails naming the file, row, line,
+ * reason and text of the first bad record; with rejects, stages the good rows (each carrying its row
+ * number) and the bad records (for the rejects table: the line and reason, the raw text as the record)
+ * and rewrites *select to the good rows. */
+int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
 int ingest_ndjson_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
 int ingest_parquet_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
 int ingest_command_select(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;

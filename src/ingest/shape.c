@@ -20,6 +20,7 @@
 typedef struct col {
   const char *name, *raw_type; /* as the source gives it */
   const char *target;          /* DuckDB type to cast to, or NULL */
+  const char *format;          /* strptime format of a text date / timestamp (a connector's hint), or NULL */
   bool nested, declared;
 } col;
 
@@ -124,13 +125,33 @@ static bool same_type(const char *a, const char *b) {
   return false;
 }
 
+/* 1 for DATE, 2 for the TIMESTAMP types, else 0. */
+static int time_kind(const char *t) {
+  return !strcasecmp(t, "DATE") ? 1 : !strncasecmp(t, "TIMESTAMP", 9) ? 2 : 0;
+}
+
+/* c's value as type: CAST (TRY_CAST when try), through strptime when the text is a date or timestamp in
+ * c->format and type is of that kind. */
+static void put_converted(floe_buf *b, const col *c, const char *type, bool try) {
+  bool fmt = c->format && c->target && time_kind(type) == time_kind(c->target);
+  floe_buf_puts(b, try ? "TRY_CAST(" : "CAST(");
+  if (fmt) floe_buf_puts(b, try ? "TRY_STRPTIME(" : "STRPTIME(");
+  put_value(b, c);
+  if (fmt) {
+    floe_buf_puts(b, ", ");
+    floe_buf_sql_str(b, c->format);
+    floe_buf_puts(b, ")");
+  }
+  floe_buf_printf(b, " AS %s)", type);
+}
+
 /* Appends "WHEN <bad> THEN <reason>" for a value that does not convert to c->target. */
 static void put_cast_check(floe_buf *b, const col *c) {
   floe_buf_puts(b, " WHEN ");
   put_value(b, c);
-  floe_buf_printf(b, " IS NOT NULL AND TRY_CAST(");
-  put_value(b, c);
-  floe_buf_printf(b, " AS %s) IS NULL THEN ", c->target);
+  floe_buf_puts(b, " IS NOT NULL AND ");
+  put_converted(b, c, c->target, true);
+  floe_buf_puts(b, " IS NULL THEN ");
   char quoted[512];
   snprintf(quoted, sizeof quoted, "column '%s': cannot convert ", c->name);
   floe_buf_sql_str(b, quoted);
@@ -251,6 +272,10 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
       if (!strcmp(cx->hints[h].name, c->name) && !same_type(cx->hints[h].type, c->raw_type)) c->target = cx->hints[h].type;
     if (c->target && (same_type(c->target, c->raw_type) || (c->nested && !strcmp(c->target, "VARCHAR"))))
       c->target = c->declared ? c->target : NULL;
+    for (size_t h = 0; c->target && !strcmp(c->raw_type, "VARCHAR") && h < cx->nhints; h++) /* text in a date format */
+      if (cx->hints[h].format && !strcmp(cx->hints[h].name, c->name) && time_kind(c->target) &&
+          time_kind(cx->hints[h].type) == time_kind(c->target))
+        c->format = cx->hints[h].format;
   }
   if (newcols.len && !strcmp(osc, "fail")) {
     rc = ingest_fail_at(err, floe_node_get(a->node, "on_schema_change"),
@@ -326,9 +351,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     r = NULL;
     floe_buf v;
     floe_buf_init(&v, 0);
-    floe_buf_puts(&v, "TRY_CAST(");
-    put_value(&v, &cols[i]);
-    floe_buf_printf(&v, " AS %s)", rt);
+    put_converted(&v, &cols[i], rt, true);
     floe_buf_printf(&reason, " WHEN %s IS NULL THEN ", floe_buf_str(&v));
     floe_buf_sql_str(&reason, floe_arena_printf(cx->ar, "range column '%s' is null or not a %s", rcol, rt));
     floe_buf_printf(&reason, " WHEN NOT (%s >= CAST(", floe_buf_str(&v));
@@ -369,9 +392,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     if (!strcmp(c->raw_type, "NULL")) {
       floe_buf_printf(&out, "CAST(NULL AS %s)", c->target);
     } else if (c->target) {
-      floe_buf_puts(&out, "CAST(");
-      put_value(&out, c);
-      floe_buf_printf(&out, " AS %s)", c->target);
+      put_converted(&out, c, c->target, false);
     } else {
       put_value(&out, c);
     }

@@ -2,6 +2,8 @@
 # The csv source through the shared row checks: a value that does not fit its declared or inferred type
 # fails the step with the file, row, line, column and value, or goes to <table>__rejects with
 # rejects: true while the good rows are written; counts in the metadata; on_schema_change: fail.
+# Records that do not split into the header's fields (too few or too many fields, an unterminated quote)
+# and non-ISO dates past the sniffer's sample take the same two ways.
 . "$(dirname "$0")/lib.sh"
 P=$T/proj; mkdir -p $P/assets $P/data
 cat > $P/floe.yaml <<'Y'
@@ -24,9 +26,23 @@ assets:
     kind: ingest
     source: {type: csv, path: data/big.csv}
     rejects: true
+  - key: oso.broken_strict
+    kind: ingest
+    source: {type: csv, path: data/broken.csv}
+    columns: {id: long}
+  - key: oso.broken
+    kind: ingest
+    source: {type: csv, path: data/broken.csv}
+    columns: {id: long}
+    rejects: true
+  - key: oso.dates
+    kind: ingest
+    source: {type: csv, path: data/dates.csv}
+    rejects: true
 Y
 f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
+qv() { f query "$1" --format csv | python3 -c 'import csv, sys; print(list(csv.reader(sys.stdin))[1][0])'; } # one value, unquoted
 last_run() { f run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'; }
 
 # a quoted field spanning two lines and a blank line: row numbers count rows, lines count lines
@@ -59,6 +75,43 @@ expect_rc 0 f asset materialize --select oso.inferred
 [ "$(q 'SELECT count(*) FROM oso.inferred')" = 30000 ] || fail "inferred: good rows"
 [ "$(q 'SELECT typeof(n) FROM oso.inferred LIMIT 1')" = BIGINT ] || fail "inferred type kept"
 [ "$(q 'SELECT row_number || reason FROM oso.inferred__rejects')" = "30001column 'n': cannot convert oops to BIGINT" ] || fail "inferred: reject $(q 'SELECT * FROM oso.inferred__rejects')"
+
+# structural errors. Row 2 (line 4) has too few fields, row 4 (line 6) too many, row 5 a value that is
+# not a long, row 7 (line 9) opens a quote that never closes: that line is bad, the next one is row 8.
+# (a) without rejects: the step fails naming the file, row, line, reason and text; the table is unchanged
+printf 'id,at,note\n1,2024-01-01,a\n' > $P/data/broken.csv
+expect_rc 0 f asset materialize --select oso.broken_strict
+printf 'id,at,note\n1,2024-01-01,"two\nlines"\n2,2024-01-02\n3,2024-01-03,x\n4,2024-01-04,x,extra\nfive,2024-01-05,y\n6,2024-01-06,z\n7,2024-01-07,"open\n8,2024-01-08,w\n' > $P/data/broken.csv
+expect_rc 1 f asset materialize --select oso.broken_strict
+expect_rc 0 f run show "$(last_run)"
+expect_out "data/broken.csv: row 2 (line 4): expected 3 fields, found 2 — the line reads: 2,2024-01-02 (3 rows of 8 do not fit; nothing was written — set rejects: true"
+[ "$(q "SELECT count(*) || ':' || string_agg(note, '') FROM oso.broken_strict")" = "1:a" ] || fail "refused load changed the table: $(q 'SELECT * FROM oso.broken_strict')"
+# (b) with rejects: the good rows are written, each bad line is in the rejects table with its row, line,
+# reason and text, and the counts add up
+expect_rc 0 f asset materialize --select oso.broken
+[ "$(q "SELECT string_agg(CAST(id AS VARCHAR), '-' ORDER BY id) FROM oso.broken")" = "1-3-6-8" ] || fail "broken: good rows $(q 'SELECT * FROM oso.broken')"
+[ "$(q 'SELECT typeof("at") FROM oso.broken LIMIT 1')" = DATE ] || fail "broken: inferred type of the good rows"
+[ "$(q "SELECT replace(note, chr(10), '|') FROM oso.broken WHERE id = 1")" = "two|lines" ] || fail "broken: quoted newline"
+[ "$(qv "SELECT string_agg(row_number || ' ' || reason, '; ' ORDER BY row_number) FROM oso.broken__rejects")" = \
+  "2 line 4: expected 3 fields, found 2; 4 line 6: expected 3 fields, found 4; 5 column 'id': cannot convert five to BIGINT; 7 line 9: unterminated quote (the lines after it are read as rows of their own)" ] \
+  || fail "broken: rejects $(q 'SELECT row_number, reason, record FROM oso.broken__rejects')"
+[ "$(qv "SELECT record FROM oso.broken__rejects WHERE row_number = 4")" = "4,2024-01-04,x,extra" ] || fail "broken: raw line kept"
+[ "$(qv "SELECT record FROM oso.broken__rejects WHERE row_number = 7")" = '7,2024-01-07,"open' ] || fail "broken: unterminated quote's line kept"
+[ "$(q "SELECT count(DISTINCT source) || source FROM oso.broken__rejects GROUP BY source")" = "1data/broken.csv" ] || fail "broken: rejects source"
+expect_rc 0 f asset list
+expect_out '"table":"oso.broken","total_rows":4,"deleted_rows":0,"mode":"append","rows_read":8,"rows_written":4,"rows_rejected":4,"rejects_table":"oso.broken__rejects","malformed_lines":3'
+
+# a date in a non-ISO format the sniffer detected, bad past its sample: a bad row like any other
+python3 - $P/data/dates.csv <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("n,day\n")
+    for i in range(30000): f.write(f"{i},{i % 28 + 1:02d}/{i % 12 + 1:02d}/2015\n")
+    f.write("30000,31/02/2015\n")
+PY
+expect_rc 0 f asset materialize --select oso.dates
+[ "$(q "SELECT count(*) || ' ' || any_value(typeof(day)) || ' ' || min(day) FROM oso.dates")" = "30000 DATE 2015-01-01" ] || fail "dates: good rows"
+[ "$(q 'SELECT row_number || reason FROM oso.dates__rejects')" = "30001column 'day': cannot convert 31/02/2015 to DATE" ] || fail "dates: reject $(q 'SELECT * FROM oso.dates__rejects')"
 
 # on_schema_change: fail refuses a new column
 printf 'id,at\n1,2024-01-01\n' > $P/data/strict.csv
