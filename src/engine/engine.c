@@ -150,11 +150,23 @@ void floe_engine_close(floe_engine *e) {
   floe_free(e);
 }
 
+/* FLOE_TRACE_SQL=1: every statement floe runs, with its time, on stderr (for finding where time goes). */
+static void trace_sql(const char *sql, int64_t t0, bool failed) {
+  static int on = -1;
+  if (on < 0) on = getenv("FLOE_TRACE_SQL") && *getenv("FLOE_TRACE_SQL") && strcmp(getenv("FLOE_TRACE_SQL"), "0");
+  if (!on) return;
+  fprintf(stderr, "floe: sql %8.1f ms%s: %.400s%s\n", (double)(floe_mono_us() - t0) / 1000.0, failed ? " (failed)" : "",
+          sql, strlen(sql) > 400 ? "..." : "");
+}
+
 int floe_engine_query(floe_engine *e, const char *sql, floe_result **out, floe_err *err) {
   *out = NULL;
   floe_result *r = floe_calloc(1, sizeof *r);
   if (!r) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-  if (D.duckdb_query(e->con, sql, &r->res) == DuckDBError) {
+  int64_t t0 = floe_mono_us();
+  bool failed = D.duckdb_query(e->con, sql, &r->res) == DuckDBError;
+  trace_sql(sql, t0, failed);
+  if (failed) {
     const char *m = D.duckdb_result_error(&r->res);
     int rc = floe_err_set(err, FLOE_EFAILED, "%s", m ? m : "query failed");
     D.duckdb_destroy_result(&r->res);
