@@ -69,6 +69,8 @@ static int shape_and_write(ingest_ctx *cx, const char *table, char *select, floe
   const floe_asset *a = cx->a;
   floe_lake *l = cx->lake;
   floe_lake_write_opts o = {0};
+  char *raw = select;
+  size_t meta_len = cx->meta.len;
   int rc = ingest_shape(cx, l, table, &select, &o, err);
   if (rc) return rc;
   const char *mode = a->mode ? a->mode : "append";
@@ -106,6 +108,14 @@ static int shape_and_write(ingest_ctx *cx, const char *table, char *select, floe
   if (a->partition) o.partition_by = node_list_text(cx->ar, a->partition);
   if (a->on_schema_change && !strcmp(a->on_schema_change, "fail")) o.no_evolve = true;
   rc = floe_lake_write(l, table, select, &o, info, err);
+  if (rc && rc != FLOE_ENOMEM && cx->optimistic) {
+    /* a value did not convert (or the write failed otherwise): again, checking every row, so the failure
+     * names the first bad row or the bad rows go to the rejects table */
+    floe_err_clear(err);
+    cx->checked = true;
+    if (cx->meta.p) cx->meta.p[cx->meta.len = meta_len] = 0;
+    return shape_and_write(cx, table, raw, info, err);
+  }
   if (rc == FLOE_EINPUT && !ingest_ndjson_malformed_error(cx, err))
     floe_err_prefix(err, "%s: ", cx->label ? cx->label : "source");
   if (!rc) rc = ingest_write_rejects(cx, l, err);

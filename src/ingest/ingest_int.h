@@ -52,6 +52,10 @@ typedef struct ingest_ctx {
                               * the header's fields (kept for the rejects table) */
   const char *malformed_select; /* their rejects rows */
   struct ingest_csv *csv;    /* csv.c: the dialect the file is read with (arena) */
+  /* Values that must convert to their column's type are first written in one pass with strict casts
+   * (optimistic: set by ingest_shape); only when that fails does the write run again with every row
+   * checked (checked: counts, the first bad row, rejects), which costs a second read of the source. */
+  bool optimistic, checked;
 } ingest_ctx;
 
 void ingest_ctx_init(ingest_ctx *cx, const floe_project *p, const floe_asset *a, floe_arena *ar);

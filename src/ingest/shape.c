@@ -400,12 +400,15 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     floe_buf_sql_ident(&out, c->name);
   }
   bool numbered = nterms > 0 || merge || cx->row_column || cx->malformed;
+  /* Only conversions to check: try the one-pass strict write first (see ingest_ctx.optimistic). */
+  cx->optimistic = numbered && !cx->checked && !merge && !ranged && !cx->row_column && !cx->malformed;
+  if (cx->optimistic) numbered = false;
   char *base = cx->row_column ? floe_arena_printf(cx->ar, "SELECT * FROM (%s) AS __floe_r", floe_buf_str(&inner))
                               : floe_arena_printf(cx->ar, "SELECT row_number() OVER () AS __floe_row, * FROM (%s) AS __floe_r",
                                                   floe_buf_str(&inner));
   if (!numbered) {
     floe_buf_printf(&out, " FROM (%s) AS __floe_r", floe_buf_str(&inner));
-    cx->rows_read = cx->rows_known;
+    cx->rows_read = cx->optimistic ? -1 : cx->rows_known; /* -1: the rows written, all of them */
   } else {
     floe_buf_printf(&out, " FROM (%s) AS __floe_b WHERE (%s) IS NULL", base, nterms ? floe_buf_str(&reason) : "NULL");
     if (merge) { /* one row per key: the last one in the source wins */
