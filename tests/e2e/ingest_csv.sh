@@ -122,4 +122,20 @@ expect_rc 0 f run show "$(last_run)"
 expect_out "new column(s) 'extra' that table oso.strict does not have, and on_schema_change is fail"
 [ "$(q 'SELECT count(*) FROM oso.strict')" = 1 ] || fail "refused load changed the table"
 
+# clean data is read once (strict casts straight into the COPY); only a failed conversion pays for the
+# checked pass (counts, the first bad row, rejects) — what keeps ingest near DuckDB's own COPY speed
+printf 'id,at\n1,2024-01-01\n2,2024-01-02\n' > $P/data/strict.csv
+FLOE_TRACE_SQL=1 expect_rc 0 f asset materialize --select oso.lenient
+log=$P/.floe/logs/$(last_run)/oso.lenient.err
+[ "$(grep 'FROM read_csv' $log | grep -vc ' ms: DESCRIBE ')" = 1 ] || fail "clean CSV read more than once: $(grep 'floe: sql' $log | cut -c1-160)"
+grep -q 'count(__reason)' $log && fail "clean CSV ran the checked pass"
+before=$(q 'SELECT count(*) FROM oso.lenient')
+printf 'id,at\n3,2024-01-03\nfour,2024-01-04\n' > $P/data/strict.csv
+FLOE_TRACE_SQL=1 expect_rc 0 f asset materialize --select oso.lenient
+grep -q 'count(__reason)' $P/.floe/logs/$(last_run)/oso.lenient.err || fail "a bad value did not fall back to the checked pass"
+[ "$(q 'SELECT count(*) FROM oso.lenient')" = $((before + 1)) ] || fail "the failed one-pass write left rows: $(q 'SELECT * FROM oso.lenient')"
+[ "$(q "SELECT count(*) FROM oso.lenient__rejects WHERE reason LIKE '%four%'")" = 1 ] || fail "bad row not rejected"
+expect_rc 0 f lake orphans --min-age 0
+expect_out "0 orphan files"
+
 echo ok
