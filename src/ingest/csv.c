@@ -343,6 +343,32 @@ static int64_t csv_fitting(ingest_ctx *cx, floe_engine *eng, const struct ingest
   return n;
 }
 
+/* ingest_ctx.typed_select: the file read with those columns as their types, the others as text. */
+static const char *csv_typed_select(ingest_ctx *cx, const char *const *names, const char *const *types, size_t n) {
+  const struct ingest_csv *c = cx->csv;
+  const char *cols = c ? strstr(c->args, ", columns={") : NULL;
+  if (!cols) return NULL;
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  floe_buf_puts(&b, "SELECT * FROM read_csv(");
+  floe_buf_sql_str(&b, c->path);
+  floe_buf_append(&b, c->args, (size_t)(cols - c->args));
+  floe_buf_puts(&b, ", columns={");
+  for (size_t i = 0; i < c->nnames; i++) {
+    const char *t = "VARCHAR";
+    for (size_t k = 0; k < n; k++)
+      if (c->names[i] && !strcmp(c->names[i], names[k])) t = types[k];
+    if (i) floe_buf_puts(&b, ", ");
+    floe_buf_sql_str(&b, c->names[i] ? c->names[i] : "");
+    floe_buf_puts(&b, ": ");
+    floe_buf_sql_str(&b, t);
+  }
+  floe_buf_puts(&b, "})");
+  const char *out = floe_arena_strdup(cx->ar, floe_buf_str(&b));
+  floe_buf_free(&b);
+  return out;
+}
+
 int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) {
   const floe_asset *a = cx->a;
   const floe_node *pn = floe_node_get(a->source, "path");
@@ -402,6 +428,7 @@ int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) {
   floe_err_clear(err);
   if ((rc = csv_dialect(cx, eng, r, delim, &c, err)) || (rc = csv_hints(cx, r, err))) goto out;
   cx->csv = c;
+  cx->typed_select = csv_typed_select;
   *select = floe_arena_printf(cx->ar, "SELECT * FROM read_csv(%s)", csv_read(cx, c));
 out:
   if (!rc && !*select) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");

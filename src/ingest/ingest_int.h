@@ -56,6 +56,9 @@ typedef struct ingest_ctx {
    * (optimistic: set by ingest_shape); only when that fails does the write run again with every row
    * checked (checked: counts, the first bad row, rejects), which costs a second read of the source. */
   bool optimistic, checked;
+  /* For the one-pass load: the connector's select with the named columns read as the given DuckDB types
+   * (the others as before); NULL when it cannot. Set by connectors whose reader parses text (csv). */
+  const char *(*typed_select)(struct ingest_ctx *cx, const char *const *names, const char *const *types, size_t n);
 } ingest_ctx;
 
 void ingest_ctx_init(ingest_ctx *cx, const floe_project *p, const floe_asset *a, floe_arena *ar);
