@@ -126,10 +126,12 @@ int64_t lake_current_snapshot_id(const json_t *meta) {
   return id == -1 ? 0 : id;
 }
 
+/* From the newest: the snapshots looked up on every commit (the current one, its parent) are the last, and a
+ * scan from the oldest made each commit pay for the whole history (~0.7 ms at 1,000 snapshots). */
 json_t *lake_snapshot(const json_t *meta, int64_t id) {
-  size_t i;
-  json_t *s;
-  json_array_foreach(json_object_get(meta, "snapshots"), i, s) {
+  const json_t *snaps = json_object_get(meta, "snapshots");
+  for (size_t i = json_array_size(snaps); i-- > 0;) {
+    json_t *s = json_array_get(snaps, i);
     if (json_integer_value(json_object_get(s, "snapshot-id")) == id) return s;
   }
   return NULL;
