@@ -101,13 +101,17 @@ int floe_lake_files(floe_lake *l, const char *table, int64_t snapshot_id, char *
     json_t *e;
     json_array_foreach(entries, i, e) {
       json_t *df = json_object_get(e, "data_file");
-      json_array_append_new(out, json_pack("{sO sO sO sO sO sO sO sO sO}", "file_path", json_object_get(df, "file_path"),
-                                           "record_count", json_object_get(df, "record_count"), "file_size_in_bytes",
+      /* O? : a field the writer left out (another engine's file) is null here, never a dropped entry */
+      json_array_append_new(out, json_pack("{sO? sO? sO? sO? sO? sO? sO? sO? sO? sO? sO?}", "file_path",
+                                           json_object_get(df, "file_path"), "record_count",
+                                           json_object_get(df, "record_count"), "file_size_in_bytes",
                                            json_object_get(df, "file_size_in_bytes"), "partition",
                                            json_object_get(df, "partition"), "snapshot_id",
                                            json_object_get(e, "snapshot_id"), "sequence_number",
-                                           json_object_get(e, "sequence_number"), "null_value_counts",
-                                           json_object_get(df, "null_value_counts"), "lower_bounds",
+                                           json_object_get(e, "sequence_number"), "value_counts",
+                                           json_object_get(df, "value_counts"), "null_value_counts",
+                                           json_object_get(df, "null_value_counts"), "nan_value_counts",
+                                           json_object_get(df, "nan_value_counts"), "lower_bounds",
                                            json_object_get(df, "lower_bounds"), "upper_bounds",
                                            json_object_get(df, "upper_bounds")));
     }
