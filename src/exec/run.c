@@ -314,6 +314,15 @@ int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id,
     rc = floe_err_set(err, FLOE_EINPUT, "run %s has no failed or skipped steps to re-execute", r.id);
     goto out;
   }
+  if (r.config_yaml && strstr(r.config_yaml, "********")) {
+    /* The run config held secret values, stored redacted: replaying it would hand the steps the mask. */
+    floe_buf_free(&sel);
+    rc = floe_err_set(err, FLOE_EINPUT,
+                      "run %s was launched with run config holding secret values, which are stored redacted "
+                      "(********); launch the job again with its config file (floe job launch %s -c FILE)",
+                      r.id, r.job ? r.job : "JOB");
+    goto out;
+  }
   floe_launch l = {.job = r.job,
                    .selection = floe_buf_str(&sel),
                    .mask = mask,

@@ -76,6 +76,10 @@ cat > $T/config.yaml <<C
 ops: {plain: {config: {note: "$PW_ENV"}}}
 C
 run 0 $FLOE -p $P job launch plain_job -c $T/config.yaml
+# ...so re-executing that run is refused (it would hand the step the mask, not the value)
+CFG_RUN=$($FLOE -p $P run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+run 2 $FLOE -p $P run reexecute $CFG_RUN
+expect_out "stored redacted (********); launch the job again with its config file (floe job launch plain_job -c FILE)"
 run 0 $FLOE -p $P run list
 run 0 $FLOE -p $P asset list --json
 run 0 $FLOE -p $P secrets list
