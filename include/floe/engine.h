@@ -36,6 +36,9 @@ const char *floe_engine_version(void);
  * threads: 0 = DuckDB's default. Caller closes with floe_engine_close. */
 int floe_engine_open(floe_engine **out, int threads, floe_err *err) FLOE_WUR;
 void floe_engine_close(floe_engine *e);
+/* For a process about to exit: the in-memory database goes with the process, without the teardown
+ * (joining DuckDB's threads, freeing its buffers: ~6 ms, a sixth of a short `floe query`). */
+void floe_engine_leave(floe_engine *e);
 
 /* Runs sql (one or more statements), discarding any result. */
 int floe_engine_exec(floe_engine *e, const char *sql, floe_err *err) FLOE_WUR;

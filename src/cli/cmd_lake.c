@@ -167,7 +167,7 @@ int cmd_query(floe_cli *c) {
     print_result(r, format);
   }
   floe_result_free(r);
-  floe_engine_close(e);
+  floe_engine_leave(e); /* the process exits next: no database teardown */
   return rc;
 }
 

@@ -105,8 +105,18 @@ struct floe_result {
   unsigned char *json;   /* per column: 1 when the text is JSON (a nested value, see display_sql) */
 };
 
+/* FLOE_TRACE_SQL=1: every statement floe runs, with its time, on stderr (for finding where time goes). */
+static void trace_sql(const char *sql, int64_t t0, bool failed) {
+  static int on = -1;
+  if (on < 0) on = getenv("FLOE_TRACE_SQL") && *getenv("FLOE_TRACE_SQL") && strcmp(getenv("FLOE_TRACE_SQL"), "0");
+  if (!on) return;
+  fprintf(stderr, "floe: sql %8.1f ms%s: %.400s%s\n", (double)(floe_mono_us() - t0) / 1000.0, failed ? " (failed)" : "",
+          sql, strlen(sql) > 400 ? "..." : "");
+}
+
 int floe_engine_open(floe_engine **out, int threads, floe_err *err) {
   *out = NULL;
+  int64_t t0 = floe_mono_us();
   int rc = floe_engine_load(err);
   if (rc) return rc;
   floe_engine *e = floe_calloc(1, sizeof *e);
@@ -134,6 +144,7 @@ int floe_engine_open(floe_engine **out, int threads, floe_err *err) {
     goto fail;
   }
   D.duckdb_destroy_config(&cfg);
+  trace_sql("(load the library, open a database)", t0, false);
   *out = e;
   return 0;
 fail:
@@ -143,20 +154,18 @@ fail:
   return rc;
 }
 
+/* keeps an engine given up by floe_engine_leave reachable for leak checkers (volatile: the store must stay) */
+static floe_engine *volatile left_behind;
+
+void floe_engine_leave(floe_engine *e) {
+  if (e) left_behind = e;
+}
+
 void floe_engine_close(floe_engine *e) {
   if (!e) return;
   if (e->con) D.duckdb_disconnect(&e->con);
   if (e->db) D.duckdb_close(&e->db);
   floe_free(e);
-}
-
-/* FLOE_TRACE_SQL=1: every statement floe runs, with its time, on stderr (for finding where time goes). */
-static void trace_sql(const char *sql, int64_t t0, bool failed) {
-  static int on = -1;
-  if (on < 0) on = getenv("FLOE_TRACE_SQL") && *getenv("FLOE_TRACE_SQL") && strcmp(getenv("FLOE_TRACE_SQL"), "0");
-  if (!on) return;
-  fprintf(stderr, "floe: sql %8.1f ms%s: %.400s%s\n", (double)(floe_mono_us() - t0) / 1000.0, failed ? " (failed)" : "",
-          sql, strlen(sql) > 400 ? "..." : "");
 }
 
 int floe_engine_query(floe_engine *e, const char *sql, floe_result **out, floe_err *err) {
@@ -284,7 +293,10 @@ static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, con
     run = wps;
   }
   int rc = 0;
-  if (D.duckdb_execute_prepared(run, &r->res) == DuckDBError) {
+  int64_t t0 = floe_mono_us();
+  bool failed = D.duckdb_execute_prepared(run, &r->res) == DuckDBError;
+  trace_sql(sql, t0, failed);
+  if (failed) {
     const char *m = D.duckdb_result_error(&r->res);
     rc = floe_err_set(err, FLOE_EFAILED, "%s", m ? m : "query failed");
     D.duckdb_destroy_result(&r->res);

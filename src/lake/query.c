@@ -1,6 +1,7 @@
 /* query.c — the read-only query engine: one DuckDB view per catalog table over the data files of the
  * chosen snapshot, then file access limited to the warehouse and the configuration locked. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,24 +132,39 @@ static void view_sql(floe_buf *q, const json_t *meta, const json_t *schema, cons
   json_decref(unknown);
 }
 
-int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) {
-  *out = NULL;
+/* Opening DuckDB (loading the library, starting the database) takes most of a query's start-up; it runs
+ * on a thread of its own while the catalog, metadata and manifests are read and the views written out. */
+typedef struct engine_opener {
   floe_engine *e;
-  int rc = floe_engine_open(&e, 0, err);
-  if (rc) return rc;
+  int rc;
+  floe_err err;
+} engine_opener;
+
+static void *open_engine(void *arg) {
+  engine_opener *o = arg;
+  o->rc = floe_engine_open(&o->e, 0, &o->err);
+  return NULL;
+}
+
+/* The view statements for every catalog table as of as_of (floe_malloc'd strings in *views). */
+static int view_statements(floe_lake *l, const char *as_of, floe_vec *views, floe_err *err) {
   json_t *list = NULL;
-  if ((rc = lake_catalog_list(l, &list, err))) goto fail;
+  int rc = lake_catalog_list(l, &list, err);
+  if (rc) return rc;
   bool matched = as_of == NULL || as_of_is_time(as_of);
   size_t i;
   json_t *row;
   json_array_foreach(list, i, row) {
     const char *ns = json_string_value(json_array_get(row, 0)), *name = json_string_value(json_array_get(row, 1));
     char *full = NULL;
-    if (asprintf(&full, "%s.%s", ns, name) < 0) break;
+    if (asprintf(&full, "%s.%s", ns, name) < 0) {
+      rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      break;
+    }
     lake_table t;
     rc = lake_table_load(l, full, false, &t, err);
     free(full);
-    if (rc) goto fail;
+    if (rc) break;
     int64_t snap = pick_snapshot(t.meta, as_of);
     if (as_of && snap != lake_current_snapshot_id(t.meta)) matched = true;
     if (as_of && json_object_get(json_object_get(t.meta, "refs"), as_of)) matched = true;
@@ -158,7 +174,7 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
       floe_err_prefix(err, "table %s.%s: ", ns, name);
       json_decref(entries);
       lake_table_free(&t);
-      goto fail;
+      break;
     }
     /* Columns as of the snapshot's schema when it names one. */
     json_t *schema = lake_current_schema(t.meta);
@@ -182,18 +198,40 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
     floe_buf_sql_ident(&q, name);
     floe_buf_puts(&q, " AS ");
     view_sql(&q, t.meta, schema, entries);
-    rc = floe_engine_exec(e, floe_buf_str(&q), err);
+    char *stmt = floe_strdup(floe_buf_str(&q));
     floe_buf_free(&q);
     json_decref(entries);
     lake_table_free(&t);
-    if (rc) goto fail;
+    if (!stmt || floe_vec_push(views, stmt)) {
+      floe_free(stmt);
+      rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      break;
+    }
   }
-  if (as_of && !matched) {
+  if (!rc && as_of && !matched)
     rc = floe_err_set(err, FLOE_ENOTFOUND, "--as-of %s: no table has such a snapshot, tag or branch", as_of);
-    goto fail;
+  json_decref(list);
+  return rc;
+}
+
+int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) {
+  *out = NULL;
+  engine_opener o = {0};
+  pthread_t th;
+  bool threaded = pthread_create(&th, NULL, open_engine, &o) == 0;
+  if (!threaded) open_engine(&o);
+  floe_vec views = {0};
+  int rc = view_statements(l, as_of, &views, err);
+  if (threaded) pthread_join(th, NULL);
+  if (!rc && o.rc) {
+    rc = o.rc;
+    *err = o.err;
   }
+  for (size_t i = 0; !rc && i < views.len; i++) rc = floe_engine_exec(o.e, views.items[i], err);
+  for (size_t i = 0; i < views.len; i++) floe_free(views.items[i]);
+  floe_vec_free(&views);
   /* Lock down: only the warehouse is readable, nothing else on the file system, settings frozen. */
-  {
+  if (!rc) {
     floe_buf q;
     floe_buf_init(&q, 0);
     floe_buf_puts(&q, "SET allowed_directories=[");
@@ -202,15 +240,13 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
     floe_buf_sql_str(&q, wh ? wh : l->warehouse);
     free(wh);
     floe_buf_puts(&q, "]; SET enable_external_access=false; SET lock_configuration=true;");
-    rc = floe_engine_exec(e, floe_buf_str(&q), err);
+    rc = floe_engine_exec(o.e, floe_buf_str(&q), err);
     floe_buf_free(&q);
-    if (rc) goto fail;
   }
-  json_decref(list);
-  *out = e;
+  if (rc) {
+    floe_engine_close(o.e);
+    return rc;
+  }
+  *out = o.e;
   return 0;
-fail:
-  json_decref(list);
-  floe_engine_close(e);
-  return rc;
 }

@@ -1,22 +1,25 @@
 /* mem.c — the allocation wrapper, arenas, growable buffers, vectors and string maps. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "floe/util.h"
 
 /* ---- allocation with fault injection: FLOE_FAIL_ALLOC_AT=N fails the Nth allocation. */
 static long fail_at = -1, alloc_count;
-static int fail_init;
+static pthread_once_t fail_once = PTHREAD_ONCE_INIT;
 
+static void fail_setup(void) {
+  const char *e = getenv("FLOE_FAIL_ALLOC_AT");
+  fail_at = e ? atol(e) : -1;
+}
+
+/* Thread-safe: `floe query` opens DuckDB on a second thread while the main one reads the lake. */
 static int should_fail(void) {
-  if (!fail_init) {
-    const char *e = getenv("FLOE_FAIL_ALLOC_AT");
-    fail_at = e ? atol(e) : -1;
-    fail_init = 1;
-  }
+  pthread_once(&fail_once, fail_setup);
   if (fail_at < 0) return 0;
-  return ++alloc_count == fail_at;
+  return __atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED) == fail_at;
 }
 
 void *floe_malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
