@@ -53,6 +53,8 @@ int lake_unhex(const char *hex, unsigned char *out);
  * codec holds the values JSON cannot). */
 double lake_json_double(const json_t *v);
 char *lake_hex(const unsigned char *p, size_t n);
+/* A float or double (Iceberg type) in the single-value binary encoding, as hex (floe_malloc). */
+char *lake_float_hex(const char *type, double d);
 
 /* ---- catalog.c */
 int lake_catalog_init(floe_lake *l, floe_err *err) FLOE_WUR;

@@ -475,16 +475,7 @@ static char *pv_bound_hex(pv_kind k, const char *type, const json_t *v) {
     buf[0] = json_is_true(v) ? 1 : 0;
     return lake_hex(buf, 1);
   }
-  if (k == PV_FLOAT) {
-    double d = lake_json_double(v);
-    if (!strcmp(type, "float")) {
-      float f = (float)d;
-      memcpy(buf, &f, 4);
-      return lake_hex(buf, 4);
-    }
-    memcpy(buf, &d, 8);
-    return lake_hex(buf, 8);
-  }
+  if (k == PV_FLOAT) return lake_float_hex(type, lake_json_double(v));
   if (k == PV_STRING) return lake_hex((const unsigned char *)json_string_value(v), json_string_length(v));
   char *h = floe_strdup(json_string_value(v));
   for (char *p = h; p && *p; p++)

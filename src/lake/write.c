@@ -169,9 +169,13 @@ static int decimal_unscaled(const char *s, int scale, __int128 *out) {
 /* A float/double bound (NULL for NaN, never a bound). Bounds order -0.0 before +0.0 while the Parquet
  * statistics treat them as equal, so a zero is widened: a lower bound to -0.0, an upper one to +0.0. */
 static char *float_bound_hex(const char *type, double d, bool upper) {
-  unsigned char buf[8];
   if (isnan(d)) return NULL;
   if (d == 0) d = upper ? 0.0 : -0.0;
+  return lake_float_hex(type, d);
+}
+
+char *lake_float_hex(const char *type, double d) {
+  unsigned char buf[8];
   if (!strcmp(type, "float")) {
     float f = (float)d;
     memcpy(buf, &f, 4);
