@@ -218,7 +218,7 @@ static bool explain_analyze(const char *sql) {
 
 /* How a column of type t reaches floe_result_str: 0 as it is (duckdb_value_varchar renders it), 'v' cast to
  * VARCHAR in SQL, 'j' as JSON text. duckdb_value_varchar yields NULL for the others — nested values,
- * TIMESTAMP WITH TIME ZONE (its text form needs ICU, which this DuckDB build lacks), ENUM, BIT — and a
+ * TIMESTAMP WITH TIME ZONE, TIME WITH TIME ZONE, ENUM, BIT — and a
  * NULL where there is a value is a wrong answer. */
 static int display_kind(duckdb_type t) {
   switch (t) {
