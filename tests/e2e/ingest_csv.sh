@@ -5,11 +5,7 @@
 # Records that do not split into the header's fields (too few or too many fields, an unterminated quote)
 # and non-ISO dates past the sniffer's sample take the same two ways.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-Y
+lake_project
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: oso.strict
@@ -40,7 +36,6 @@ assets:
     source: {type: csv, path: data/dates.csv}
     rejects: true
 Y
-f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
 qv() { f query "$1" --format csv | python3 -c 'import csv, sys; print(list(csv.reader(sys.stdin))[1][0])'; } # one value, unquoted
 last_run() { f run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'; }

@@ -3,11 +3,8 @@
 # a Python command writing NDJSON/CSV/Parquet to $FLOE_OUTPUT; append and overwrite; nested JSON kept as
 # JSON text or flattened; row counts and the snapshot id in the materialization metadata.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data/ev $P/scripts
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-Y
+lake_project
+mkdir -p $P/data/ev $P/scripts
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: oso.events
@@ -51,7 +48,6 @@ with open(out, "w") as f:
 with open(os.environ["FLOE_EVENTS"], "a") as e:
     e.write(json.dumps({"type": "materialization", "metadata": {"extracted_by": "python"}}) + "\n")
 PY
-f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
 printf '{"id":1,"type":"push","actor":{"login":"ann","id":7}}\n{"id":2,"type":"fork","actor":{"login":"bob","id":8}}\n' > $P/data/ev/a.ndjson
 printf '{"id":3,"type":"push","actor":{"login":"cy","id":9}}\n' | gzip > $P/data/ev/b.ndjson.gz

@@ -4,15 +4,11 @@
 # the run config, or range:; a row that does not fit failing the step with source, row and reason or
 # going to <table>__rejects with rejects: true; on_schema_change evolve | fail.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-jobs:
+lake_project 'jobs:
   - name: daily
     selection: oso.daily
     config: {oso.daily: {start: string, end: string}}
-Y
+'
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: oso.projects
@@ -37,7 +33,6 @@ assets:
     columns: {id: long, at: date}
     rejects: true
 Y
-f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
 snaps() { f lake snapshots "$1" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 last_run() { f run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'; }

@@ -3,11 +3,7 @@
 # with no partial rows; two processes appending to one table at once both succeed (optimistic commits
 # retry on conflict) and no row is lost.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-Y
+lake_project
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: big
@@ -23,7 +19,6 @@ assets:
     table: oso.shared
     source: {type: csv, path: data/w2.csv}
 Y
-f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
 N=400000
 awk -v n=$N 'BEGIN { print "id,name,ts,v"; for (i = 0; i < n; i++) printf "%d,name%d,2024-01-%02d 00:00:00,%.2f\n", i, i % 977, i % 28 + 1, i / 7 }' > $P/data/big.csv

@@ -3,11 +3,7 @@
 # evolution, partitioning, a bad row failing the step with file, line and reason, and the
 # materialization metadata (rows, snapshot id) recorded for the asset.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-Y
+lake_project
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: oso.stg_events
@@ -29,7 +25,6 @@ assets:
     source: {type: csv, path: data/daily.csv, replace_where: "day >= DATE '2024-01-02'"}
     columns: {day: date}
 Y
-f() { "$FLOE" -p "$P" "$@"; }
 q() { f query "$1" --format csv | tail -n +2; }
 printf 'id,ts,score\n1,2024-01-01 10:00:00,1\n2,2024-02-02 11:00:00,2\n3,2024-02-03 00:00:00,3\n' > $P/data/events.csv
 printf 'name,stars\nfoo,10\nbar,20\n' > $P/data/projects.csv

@@ -2,11 +2,7 @@
 # floe query and floe lake ...: an ingest through a real run, then SQL (formats, time travel, tags,
 # rollback), copy-on-write deletes, expiry, orphans, and the read-only lock-down.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-Y
+lake_project
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: oso.events
@@ -15,7 +11,6 @@ assets:
     mode: append
 Y
 printf 'id,repo,ts,score\n1,a/b,2024-01-01 10:00:00,1.5\n2,"x,y",2024-01-02 11:00:00,\n' > $P/data/events.csv
-f() { "$FLOE" -p "$P" "$@"; }
 
 expect_rc 0 f asset materialize --select oso.events
 expect_rc 0 f lake tables

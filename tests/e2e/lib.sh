@@ -27,3 +27,12 @@ $OUT";; esac
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; case "$st" in Z*) return 1;; esac; return 0; }
 # marker_alive MARK : a live (non-zombie) process whose command line contains MARK
 marker_alive() { local p; for p in $(pgrep -f "$1"); do alive "$p" && return 0; done; return 1; }
+
+# lake_project [MORE_FLOE_YAML]: $P, a fresh project in $T with the lake namespace `oso` (assets/ and data/
+# made), floe.yaml ending with MORE_FLOE_YAML; f runs floe on it.
+lake_project() {
+  P=$T/proj
+  mkdir -p "$P/assets" "$P/data"
+  printf 'name: oso\nlake: {warehouse: .floe/lake, namespace: oso}\n%s' "${1:-}" > "$P/floe.yaml"
+}
+f() { "$FLOE" -p "$P" "$@"; }

@@ -2,12 +2,8 @@
 # retry) with no row lost; kill -9 of a run worker during an ingest leaves the table at its previous snapshot
 # and `reexecute --from-failure` completes it.
 . "$(dirname "$0")/lib.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-executor: {max_concurrent: 2}
-Y
+lake_project 'executor: {max_concurrent: 2}
+'
 python3 - $P/data/events.csv <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:

@@ -8,11 +8,7 @@
 . "$(dirname "$0")/../e2e/lib.sh"
 HERE=$SRC/tests/interop
 [ -d "$HERE/node_modules/icebird" ] || fail "interop readers not installed: run scripts/bootstrap.sh"
-P=$T/proj; mkdir -p $P/assets $P/data
-cat > $P/floe.yaml <<'Y'
-name: oso
-lake: {warehouse: .floe/lake, namespace: oso}
-Y
+lake_project
 cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: oso.interop
@@ -30,7 +26,6 @@ assets:
     columns: {score: double, flag: boolean, ts: timestamp}
     partition: "day(ts), flag"
 Y
-f() { "$FLOE" -p "$P" "$@"; }
 gen() { awk -v a=$1 -v b=$2 'BEGIN { print "id,n,name,score,flag,d,ts"; for (i = a; i < b; i++) printf "%d,%d,%s,%s,%s,2024-%02d-%02d,2024-01-%02d %02d:%02d:%02d\n", i, i % 1000 - 500, (i % 7 ? "name_" i % 13 : ""), (i % 11 ? i / 4 : ""), (i % 2 ? "true" : "false"), i % 12 + 1, i % 28 + 1, i % 28 + 1, i % 24, i % 60, i % 59 }'; }
 gen 0 3000 > $P/data/t.csv
 expect_rc 0 f asset materialize --select oso.interop
