@@ -94,6 +94,11 @@ int floe_lake_files(floe_lake *l, const char *table, int64_t snapshot_id, char *
  * it), a tag/branch name, or a time (ISO-8601 or epoch ms: the snapshot current then). File access is
  * then limited to the warehouse and the configuration locked. Caller closes the engine. */
 int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) FLOE_WUR;
+/* The same for one query: only the tables whose name its text contains get a view (reading a table's
+ * metadata and manifests and binding its view cost milliseconds each), unless the query looks at the
+ * catalog itself (SHOW, information_schema, duckdb_*() ...), which sees them all. */
+int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql, floe_engine **out,
+                               floe_err *err) FLOE_WUR;
 
 /* The write engine the lake uses (opened on first use; owned by the lake). */
 int floe_lake_engine(floe_lake *l, floe_engine **out, floe_err *err) FLOE_WUR;

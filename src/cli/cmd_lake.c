@@ -159,7 +159,7 @@ int cmd_query(floe_cli *c) {
   floe_err err = {0};
   floe_engine *e = NULL;
   floe_result *r = NULL;
-  if ((rc = floe_lake_query_engine(l, as_of, &e, &err)) == 0) rc = floe_engine_query_readonly(e, c->argv[0], &r, &err);
+  if ((rc = floe_lake_query_engine_for(l, as_of, c->argv[0], &e, &err)) == 0) rc = floe_engine_query_readonly(e, c->argv[0], &r, &err);
   if (rc) {
     if (rc == FLOE_EFAILED) err.code = FLOE_EINPUT; /* a failing query is bad input */
     rc = cli_fail(&err);

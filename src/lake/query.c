@@ -146,8 +146,18 @@ static void *open_engine(void *arg) {
   return NULL;
 }
 
-/* The view statements for every catalog table as of as_of (floe_malloc'd strings in *views). */
-static int view_statements(floe_lake *l, const char *as_of, floe_vec *views, floe_err *err) {
+/* Whether a query (NULL: any) may read the table: its text names it, or it lists the catalog. */
+static bool query_may_read(const char *sql, const char *name) {
+  static const char *const catalog[] = {"show", "information_schema", "duckdb_", "pg_", "sqlite_", NULL};
+  if (!sql) return true;
+  for (size_t i = 0; catalog[i]; i++)
+    if (strcasestr(sql, catalog[i])) return true;
+  return strcasestr(sql, name) != NULL;
+}
+
+/* The view statements for the catalog tables the query may read, as of as_of (floe_malloc'd strings in
+ * *views). */
+static int view_statements(floe_lake *l, const char *as_of, const char *sql, floe_vec *views, floe_err *err) {
   json_t *list = NULL;
   int rc = lake_catalog_list(l, &list, err);
   if (rc) return rc;
@@ -156,6 +166,7 @@ static int view_statements(floe_lake *l, const char *as_of, floe_vec *views, flo
   json_t *row;
   json_array_foreach(list, i, row) {
     const char *ns = json_string_value(json_array_get(row, 0)), *name = json_string_value(json_array_get(row, 1));
+    if (!query_may_read(sql, name)) continue;
     char *full = NULL;
     if (asprintf(&full, "%s.%s", ns, name) < 0) {
       rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
@@ -215,13 +226,18 @@ static int view_statements(floe_lake *l, const char *as_of, floe_vec *views, flo
 }
 
 int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) {
+  return floe_lake_query_engine_for(l, as_of, NULL, out, err);
+}
+
+int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql, floe_engine **out,
+                               floe_err *err) {
   *out = NULL;
   engine_opener o = {0};
   pthread_t th;
   bool threaded = pthread_create(&th, NULL, open_engine, &o) == 0;
   if (!threaded) open_engine(&o);
   floe_vec views = {0};
-  int rc = view_statements(l, as_of, &views, err);
+  int rc = view_statements(l, as_of, sql, &views, err);
   if (threaded) pthread_join(th, NULL);
   if (!rc && o.rc) {
     rc = o.rc;

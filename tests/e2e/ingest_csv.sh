@@ -134,4 +134,13 @@ grep -q 'count(__reason)' $P/.floe/logs/$(last_run)/oso.lenient.err || fail "a b
 expect_rc 0 f lake orphans --min-age 0
 expect_out "0 orphan files"
 
+# a query binds views only for the tables it names (each costs its metadata, manifests and a bind);
+# a query of the catalog sees them all
+ntables=$(f lake tables --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$ntables" -gt 3 ] || fail "expected several tables, found $ntables"
+FLOE_TRACE_SQL=1 expect_rc 0 f query "SELECT count(*) FROM oso.strict"
+[ "$(printf '%s\n' "$OUT" | grep -c 'CREATE OR REPLACE VIEW')" = 1 ] || fail "views for tables the query does not name: $OUT"
+expect_rc 0 f query "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'oso'" --format csv
+[ "$OUT" = "$(printf 'n\n%s' "$ntables")" ] || fail "the catalog query did not see every table: $OUT"
+
 echo ok
