@@ -55,8 +55,14 @@ int floe_value_resolve(floe_secrets *s, const floe_value *v, const char **out, f
 int floe_secrets_redact(const floe_secrets *s, const char *in, size_t len, floe_buf *out) FLOE_WUR;
 /* Number of values registered for redaction. */
 size_t floe_secrets_count(const floe_secrets *s);
-/* Registers an extra value for redaction (copied). Empty values are ignored. */
+/* Values shorter than this are handed out but never redacted (masking a one-letter secret everywhere it
+ * occurs would reveal it); `floe defs validate` and `floe secrets doctor` warn about them. */
+#define FLOE_SECRET_MIN_LEN 4
+/* Registers an extra value for redaction (copied). Empty values and those shorter than
+ * FLOE_SECRET_MIN_LEN are ignored. */
 int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) FLOE_WUR;
+/* Registers every value src redacts in dst too. */
+int floe_secrets_add_all(floe_secrets *dst, const floe_secrets *src) FLOE_WUR;
 /* Resolves every secret reference of the project that can be resolved (ignoring failures), so that
  * redaction covers them all even before a step asks for them. Returns how many resolved. */
 size_t floe_secrets_preload(floe_secrets *s, const floe_project *p);
@@ -71,9 +77,24 @@ typedef struct floe_redactor {
   floe_buf pending;
 } floe_redactor;
 void floe_redactor_init(floe_redactor *r, const floe_secrets *s);
+/* The same over a caller-owned buffer: appends pending, redacted, to out and removes from pending what it
+ * consumed — all of it when eof, else all but a tail that may be the start of a secret (at most the longest
+ * secret - 1 bytes), however long the text and wherever its lines end. s may be NULL (copied as is). */
+int floe_secrets_redact_stream(const floe_secrets *s, floe_buf *pending, bool eof, floe_buf *out) FLOE_WUR;
 int floe_redactor_write(floe_redactor *r, const char *in, size_t len, floe_buf *out) FLOE_WUR;
 int floe_redactor_flush(floe_redactor *r, floe_buf *out) FLOE_WUR;
 void floe_redactor_free(floe_redactor *r);
+
+/* ---- child processes */
+/* The environment for a program floe starts (every spawner uses this): floe's own environment without
+ * the variables that carry secrets — PREFIX__* (secrets_prefix upper-cased; NULL = "dagster"),
+ * FLOE_KEYSTORE_* (FLOE_KEYSTORE_KEY, _KEY_FILE, _PASSPHRASE) — and floe's internals (FLOE__*),
+ * without the variables whose names start with one of drop (NULL-terminated, e.g. "FLOE_OUTPUT=") or are
+ * set by set, then set[0..nset) ("NAME=value"; NULL entries skipped) appended. A child gets a secret only
+ * through set. *out (arena a, NULL-terminated) points into environ and set: valid while they are;
+ * *nout (optional) is its length. */
+int floe_secrets_child_env(const char *secrets_prefix, const char *const *drop, const char *const *set, size_t nset,
+                           floe_arena *a, char ***out, size_t *nout, floe_err *err) FLOE_WUR;
 
 /* ---- names */
 /* Writes PREFIX__GROUP__KEY (upper-cased) into out. FLOE_EINPUT when group/key are not

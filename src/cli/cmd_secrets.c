@@ -322,8 +322,9 @@ int cmd_secrets_doctor(floe_cli *c) {
     floe_buf_puts(&o, "no secret references in this project\n");
   else
     floe_buf_printf(&o, "%-28s %-36s %-9s %s\n", "SECRET", "VARIABLE", "STATUS", "RESOLVED FROM / USED AT");
-  floe_buf details;
+  floe_buf details, shorts;
   floe_buf_init(&details, 0);
+  floe_buf_init(&shorts, 0);
   for (size_t i = 0; i < nu; i++) {
     char ref[520], var[520];
     snprintf(ref, sizeof ref, "%s.%s", u[i].group, u[i].key);
@@ -337,6 +338,9 @@ int cmd_secrets_doctor(floe_cli *c) {
     if (!ok) {
       missing++;
       floe_buf_printf(&details, "  %s: %s\n", ref, re.msg);
+    } else if (len < FLOE_SECRET_MIN_LEN) {
+      floe_buf_printf(&shorts, "warning: %s: the value is shorter than %d bytes, so floe does not redact it "
+                      "(masking it everywhere would reveal it); use a longer value\n", ref, FLOE_SECRET_MIN_LEN);
     }
     floe_buf_printf(&o, "%-28s %-36s %-9s %s\n%-28s %-36s %-9s used at %s\n", ref, var, ok ? "ok" : "MISSING",
                     ok ? src : "-", "", "", "", floe_buf_str(&u[i].where));
@@ -346,9 +350,11 @@ int cmd_secrets_doctor(floe_cli *c) {
                     floe_buf_str(&details));
   else if (nu)
     floe_buf_printf(&o, "\nall %zu secret%s resolve (values not shown)\n", nu, nu == 1 ? "" : "s");
+  if (shorts.len) floe_buf_printf(&o, "\n%s", floe_buf_str(&shorts));
   out_redacted(stdout, floe_buf_str(&o));
   floe_buf_free(&o);
   floe_buf_free(&details);
+  floe_buf_free(&shorts);
 out:
   for (size_t i = 0; i < nu; i++)
     floe_buf_free(&u[i].where);

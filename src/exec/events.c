@@ -21,6 +21,16 @@ const char *floe_exec_redact(floe_arena *a, const floe_secrets *sec, const char 
   return r;
 }
 
+/* jansson's parse error without the text it quotes ("invalid token near 'Sup3r'"): the line may hold a
+ * secret, and a quoted fragment of one is not caught by redaction. The column says where. */
+static const char *json_error_unquoted(json_error_t *je) {
+  char *near = strstr(je->text, " near ");
+  if (near) *near = 0;
+  size_t n = strlen(je->text);
+  snprintf(je->text + n, sizeof je->text - n, " (column %d)", je->column);
+  return je->text;
+}
+
 int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *sec, const char *run_id,
                             const char *asset_key, const char *path, int64_t *offset, bool final,
                             const char **metadata_json, floe_err *err) {
@@ -60,7 +70,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
       e.type = "LOG";
       e.level = "warning";
       e.message = floe_arena_printf(a, "%s:%d: ignored event line: %s", path, lineno,
-                                    ev ? "expected an object with a \"type\" string" : je.text);
+                                    ev ? "expected an object with a \"type\" string" : json_error_unquoted(&je));
     } else if (!strcmp(type, "log")) {
       e.type = "LOG";
       const char *lvl = json_string_value(json_object_get(ev, "level"));
@@ -68,14 +78,14 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
                         !strcmp(lvl, "error") || !strcmp(lvl, "critical"))
                     ? floe_arena_strdup(a, lvl)
                     : "info";
-      e.message = floe_exec_redact(a, sec, json_string_value(json_object_get(ev, "message")));
+      e.message = floe_arena_strdup(a, json_string_value(json_object_get(ev, "message")));
     } else if (!strcmp(type, "materialization")) {
       e.type = "MATERIALIZATION_METADATA";
       e.level = "info";
       json_t *m = json_object_get(ev, "metadata");
       if (json_is_object(m)) json_object_update(meta, m);
       char *d = m ? json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-      e.data_json = floe_exec_redact(a, sec, d ? d : "{}");
+      e.data_json = floe_arena_strdup(a, d ? d : "{}");
       free(d);
     } else if (!strcmp(type, "asset_check")) {
       e.type = "ASSET_CHECK";
@@ -84,7 +94,7 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
       const char *name = json_string_value(json_object_get(ev, "name"));
       e.message = floe_arena_printf(a, "check %s %s", name ? name : "(unnamed)", json_is_true(passed) ? "passed" : "failed");
       char *d = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(15));
-      e.data_json = floe_exec_redact(a, sec, d);
+      e.data_json = floe_arena_strdup(a, d);
       free(d);
     } else {
       e.type = "LOG";
@@ -92,6 +102,9 @@ int floe_step_events_ingest(floe_store *s, floe_arena *a, const floe_secrets *se
       e.message = floe_arena_printf(a, "%s:%d: unknown event type '%s' (expected log, materialization, asset_check)",
                                     path, lineno, type);
     }
+    /* every field that carries text from the step is redacted here, once, whatever the event type */
+    e.message = floe_exec_redact(a, sec, e.message);
+    e.data_json = floe_exec_redact(a, sec, e.data_json);
     rc = floe_store_event_append(s, &e, err);
     json_decref(ev);
   }

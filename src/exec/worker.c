@@ -92,9 +92,8 @@ static int save_step(worker *w, step *st, const char *error) {
 static int build_base_env(worker *w) {
   size_t n = 0;
   while (environ[n]) n++;
-  w->base_env = floe_arena_alloc(&w->a, sizeof(char *) * (n + 1));
   w->full_env = floe_arena_alloc(&w->a, sizeof(char *) * (n + 1));
-  if (!w->base_env || !w->full_env) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  if (!w->full_env) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
     const char *e = environ[i];
     if (floe_str_starts(e, "FLOE__") || floe_str_starts(e, "FLOE_RUN_ID=") || floe_str_starts(e, "FLOE_ASSET=") ||
@@ -102,17 +101,8 @@ static int build_base_env(worker *w) {
       continue;
     w->full_env[w->nfull_env++] = (char *)e;
   }
-  char prefix[128];
-  snprintf(prefix, sizeof prefix, "%s__", w->p->secrets_prefix ? w->p->secrets_prefix : "dagster");
-  for (char *c = prefix; *c; c++) *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-  for (size_t i = 0; i < n; i++) {
-    const char *e = environ[i];
-    if (floe_str_starts(e, prefix) || floe_str_starts(e, "FLOE_KEYSTORE_") || floe_str_starts(e, "FLOE__") || floe_str_starts(e, "FLOE_RUN_ID=") ||
-        floe_str_starts(e, "FLOE_ASSET=") || floe_str_starts(e, "FLOE_EVENTS=") || floe_str_starts(e, "FLOE_OUTPUT="))
-      continue;
-    w->base_env[w->nbase_env++] = (char *)e;
-  }
-  return 0;
+  static const char *const protocol[] = {"FLOE_RUN_ID=", "FLOE_ASSET=", "FLOE_EVENTS=", "FLOE_OUTPUT=", NULL};
+  return floe_secrets_child_env(w->p->secrets_prefix, protocol, NULL, 0, &w->a, &w->base_env, &w->nbase_env, w->err);
 }
 
 /* Resolves the step's env (literals, secret references, resource fields). On failure the step fails
@@ -274,7 +264,9 @@ static int launch(worker *w, step *st) {
   st->kill_at_mono = 0;
   st->events_off = 0;
   if (st->attempt > 0) unlink(st->events);
-  if (step_env(w, st, &a, &envp, &serr)) {
+  int serr_rc = step_env(w, st, &a, &envp, &serr);
+  if (st->sec && floe_secrets_add_all(w->run_sec, st->sec)) serr_rc = floe_err_set(&serr, FLOE_ENOMEM, "out of memory");
+  if (serr_rc) {
     st->start_us = floe_now_us();
     finish_step(w, st, FLOE_STEP_FAILURE, serr.msg);
     goto out;
@@ -360,7 +352,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
   error = floe_exec_redact(&a, w->run_sec, error);
   if (status == FLOE_STEP_FAILURE && !w->canceling && st->attempt < st->a->retry.max_retries) {
     /* what the failed attempt reported stays in the event log */
-    if (st->start_us && floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events,
+    if (st->start_us && floe_step_events_ingest(w->s, &a, w->run_sec, w->run_id, st->a->key, st->events,
                                                 &st->events_off, true, NULL, w->err)) {
     }
     st->events_off = 0;
@@ -380,7 +372,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
   active_del(w, st);
   const char *meta = "{}";
   if (status == FLOE_STEP_SUCCESS) {
-    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
+    if (floe_step_events_ingest(w->s, &a, w->run_sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
                                 w->err) == 0) {
       floe_materialization_rec m = {.asset_key = st->a->key, .run_id = w->run_id, .metadata_json = meta};
       if (floe_store_materialization_put(w->s, &m, w->err) == 0) {
@@ -392,7 +384,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
     }
   } else if (st->start_us) {
     /* events the step wrote before failing are still worth keeping */
-    if (floe_step_events_ingest(w->s, &a, st->sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
+    if (floe_step_events_ingest(w->s, &a, w->run_sec, w->run_id, st->a->key, st->events, &st->events_off, true, &meta,
                                 w->err)) {
     }
   }
@@ -415,7 +407,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
   floe_arena_free(&a);
 }
 
-/* Moves complete lines from a step's pipe to its log file, redacted. eof flushes the remainder. */
+/* Moves what a step's pipe holds to its log file, redacted. eof flushes the remainder. */
 static void drain_pipe(worker *w, step *st, int k, bool eof) {
   char buf[65536];
   for (;;) {
@@ -432,33 +424,21 @@ static void drain_pipe(worker *w, step *st, int k, bool eof) {
     }
     break;
   }
+  /* every step's output is redacted with every value of the run (a source's child writes here too), by
+   * the streaming redactor: a secret split across reads or after a megabyte-long line is still caught */
   floe_buf *p = &st->pend[k];
-  size_t upto = p->len;
-  if (!eof) {
-    while (upto > 0 && p->p[upto - 1] != '\n') upto--;
-    if (upto == 0 && p->len > (1 << 20)) upto = p->len; /* very long line: flush anyway */
-  }
-  if (upto == 0) return;
+  if (!p->len) return;
   if (st->log_fd[k] < 0) {
     const char *path = k ? st->log_err : st->log_out;
     st->log_fd[k] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
-  if (st->sec && floe_secrets_count(st->sec)) {
-    floe_buf out;
-    floe_buf_init(&out, 0);
-    if (floe_secrets_redact(st->sec, p->p, upto, &out) == 0 && st->log_fd[k] >= 0) {
-      if (write(st->log_fd[k], out.p, out.len) < 0) { /* log disk full: the step still runs */
-      }
-    }
-    floe_buf_free(&out);
-  } else if (st->log_fd[k] >= 0) {
-    if (write(st->log_fd[k], p->p, upto) < 0) { /* log disk full: the step still runs */
+  floe_buf out;
+  floe_buf_init(&out, 0);
+  if (floe_secrets_redact_stream(w->run_sec, p, eof, &out) == 0 && st->log_fd[k] >= 0 && out.len) {
+    if (write(st->log_fd[k], out.p, out.len) < 0) { /* log disk full: the step still runs */
     }
   }
-  memmove(p->p, p->p + upto, p->len - upto);
-  p->len -= upto;
-  if (p->p) p->p[p->len] = 0;
-  (void)w;
+  floe_buf_free(&out);
 }
 
 static step *step_by_pid(worker *w, pid_t pid) {
@@ -727,7 +707,7 @@ int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
       if (st->status != FLOE_STEP_RUNNING || stat(st->events, &es) || es.st_size <= st->events_off) continue;
       floe_arena ea;
       floe_arena_init(&ea, 4096);
-      if (floe_step_events_ingest(w.s, &ea, st->sec, w.run_id, st->a->key, st->events, &st->events_off, false, NULL,
+      if (floe_step_events_ingest(w.s, &ea, w.run_sec, w.run_id, st->a->key, st->events, &st->events_off, false, NULL,
                                   err)) {
       }
       floe_arena_free(&ea);

@@ -3,8 +3,9 @@
  *
  *   source: {type: command, command: [python3, scripts/extract.py], format: ndjson, env: {TOKEN: {secret: x.y}}}
  *
- * The program runs in the project directory (or source.cwd) with the step's environment plus FLOE_OUTPUT
- * and source.env; its stdout/stderr go to the step's logs and it may append events to $FLOE_EVENTS.
+ * The program runs in the project directory (or source.cwd) with the step's environment stripped of every
+ * secret (floe_secrets_child_env) plus FLOE_OUTPUT and source.env; its stdout/stderr go to the step's logs
+ * and it may append events to $FLOE_EVENTS (the run worker redacts both).
  * It is in the step's process group, so step timeouts and cancellation stop it too. format is
  * detected from the file when not given. */
 #include <errno.h>
@@ -16,8 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "ingest_int.h"
-
-extern char **environ;
 
 int ingest_command_select(ingest_ctx *cx, char **select, floe_err *err) {
   const floe_node *src = cx->a->source, *cn = floe_node_get(src, "command");
@@ -43,25 +42,22 @@ int ingest_command_select(ingest_ctx *cx, char **select, floe_err *err) {
   const char *out;
   int rc = ingest_stage_path(cx, format && !strcmp(format, "parquet") ? "output.parquet" : "output", &out, err);
   if (rc) return rc;
-  /* environment: ours (minus FLOE_OUTPUT) + FLOE_OUTPUT + source.env */
+  /* environment: ours without secrets (floe_secrets_child_env) + FLOE_OUTPUT + source.env */
   const floe_node *en = floe_node_get(src, "env");
   if (en && en->type != FLOE_NODE_MAP) return ingest_fail_at(err, en, "source.env: expected a mapping NAME: value");
-  size_t n = 0;
-  while (environ[n]) n++;
-  char **envp = floe_arena_alloc(cx->ar, (n + 2 + (en ? en->len : 0)) * sizeof *envp);
-  if (!envp) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (!floe_str_starts(environ[i], "FLOE_OUTPUT=")) envp[k++] = environ[i];
-  envp[k++] = floe_arena_printf(cx->ar, "FLOE_OUTPUT=%s", out);
+  const char **set = floe_arena_alloc(cx->ar, (1 + (en ? en->len : 0)) * sizeof *set);
+  if (!set) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  size_t nset = 0;
+  set[nset++] = floe_arena_printf(cx->ar, "FLOE_OUTPUT=%s", out);
   for (size_t i = 0; en && i < en->len; i++) {
     const char *v;
     char what[256];
     snprintf(what, sizeof what, "source.env.%s", en->keys[i]);
     if ((rc = ingest_value(cx, en->items[i], what, &v, err))) return rc;
-    envp[k++] = floe_arena_printf(cx->ar, "%s=%s", en->keys[i], v ? v : "");
+    set[nset++] = floe_arena_printf(cx->ar, "%s=%s", en->keys[i], v ? v : "");
   }
-  envp[k] = NULL;
+  char **envp;
+  if ((rc = floe_secrets_child_env(cx->p->secrets_prefix, NULL, set, nset, cx->ar, &envp, NULL, err))) return rc;
   const char *cwd = floe_node_scalar(floe_node_get(src, "cwd"));
   cwd = cwd ? (cwd[0] == '/' ? cwd : floe_path_join(cx->ar, cx->p->dir, cwd)) : cx->p->dir;
   fflush(stdout);

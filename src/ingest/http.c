@@ -222,11 +222,10 @@ static const char *opt_str(const floe_node *m, const char *k, const char *def) {
   return v ? v : def;
 }
 
-extern char **environ;
-
 /* Starts source.serve (argv) in the project directory; *pid 0 when there is none. With port_file, the
  * server gets FLOE_SERVE_PORT_FILE=<port_file> in its environment and must write the port it listens on
- * there (write a temporary file, then rename it); *port is read back, waiting up to timeout seconds. */
+ * there (write a temporary file, then rename it); *port is read back, waiting up to timeout seconds.
+ * Like every child of floe it gets no secret from the environment, and its output is the step's (redacted). */
 static int start_server(ingest_ctx *cx, const char *port_file, double timeout, pid_t *pid, long *port, floe_err *err) {
   *pid = 0;
   const floe_node *sv = floe_node_get(cx->a->source, "serve");
@@ -236,15 +235,12 @@ static int start_server(ingest_ctx *cx, const char *port_file, double timeout, p
   if (!argv) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   for (size_t i = 0; i < sv->len; i++)
     if (!(argv[i] = floe_node_scalar(sv->items[i]))) return ingest_fail_at(err, sv->items[i], "source.serve: expected a string");
-  size_t n = 0;
-  while (environ[n]) n++;
-  char **envp = floe_arena_alloc(cx->ar, (n + 2) * sizeof *envp);
-  if (!envp) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (!floe_str_starts(environ[i], "FLOE_SERVE_PORT_FILE=")) envp[k++] = environ[i];
-  if (port_file) envp[k++] = floe_arena_printf(cx->ar, "FLOE_SERVE_PORT_FILE=%s", port_file);
-  envp[k] = NULL;
+  /* the helper gets what a command does: no secrets (floe_secrets_child_env), its port file */
+  const char *set[1] = {port_file ? floe_arena_printf(cx->ar, "FLOE_SERVE_PORT_FILE=%s", port_file) : NULL};
+  static const char *const drop[] = {"FLOE_SERVE_PORT_FILE=", NULL};
+  char **envp;
+  int rc = floe_secrets_child_env(cx->p->secrets_prefix, drop, set, 1, cx->ar, &envp, NULL, err);
+  if (rc) return rc;
   fflush(stdout);
   fflush(stderr);
   pid_t p = fork();

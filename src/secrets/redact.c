@@ -55,23 +55,27 @@ void floe_redactor_init(floe_redactor *r, const floe_secrets *s) {
   floe_buf_init(&r->pending, 0);
 }
 
-int floe_redactor_write(floe_redactor *r, const char *in, size_t len, floe_buf *out) {
-  if (!r->s || !r->s->redact.len) return floe_buf_append(out, in, len);
-  if (floe_buf_append(&r->pending, in, len)) return FLOE_ENOMEM;
-  size_t used = 0;
-  int rc = redact_span(r->s, r->pending.p, r->pending.len, true, out, &used);
+int floe_secrets_redact_stream(const floe_secrets *s, floe_buf *pending, bool eof, floe_buf *out) {
+  size_t used = pending->len;
+  int rc;
+  if (!s || !s->redact.len) rc = floe_buf_append(out, pending->p, pending->len);
+  else rc = redact_span(s, pending->p, pending->len, !eof, out, &used);
   if (rc) return rc;
-  memmove(r->pending.p, r->pending.p + used, r->pending.len - used);
-  sodium_memzero(r->pending.p + (r->pending.len - used), used);
-  r->pending.len -= used;
-  r->pending.p[r->pending.len] = 0;
+  if (!pending->p) return 0;
+  memmove(pending->p, pending->p + used, pending->len - used);
+  sodium_memzero(pending->p + (pending->len - used), used);
+  pending->len -= used;
+  pending->p[pending->len] = 0;
   return 0;
 }
 
+int floe_redactor_write(floe_redactor *r, const char *in, size_t len, floe_buf *out) {
+  if (floe_buf_append(&r->pending, in, len)) return FLOE_ENOMEM;
+  return floe_secrets_redact_stream(r->s, &r->pending, false, out);
+}
+
 int floe_redactor_flush(floe_redactor *r, floe_buf *out) {
-  int rc = 0;
-  if (r->pending.len) rc = floe_secrets_redact(r->s, r->pending.p, r->pending.len, out);
-  if (r->pending.p) sodium_memzero(r->pending.p, r->pending.len);
+  int rc = floe_secrets_redact_stream(r->s, &r->pending, true, out);
   floe_buf_reset(&r->pending);
   return rc;
 }

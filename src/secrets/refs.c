@@ -85,8 +85,15 @@ int floe_secrets_validate(const floe_project *p, floe_arena *a, floe_vec *warnin
     const void *v;
     size_t len;
     floe_err e2 = {0};
-    if (floe_secrets_resolve_bytes(s, r->group, r->key, &v, &len, NULL, &e2) == 0) continue;
-    char *w = floe_arena_printf(a, "%s: %s", r->where, e2.msg);
+    char *w;
+    if (floe_secrets_resolve_bytes(s, r->group, r->key, &v, &len, NULL, &e2) == 0) {
+      if (len >= FLOE_SECRET_MIN_LEN) continue;
+      w = floe_arena_printf(a, "%s: secret %s.%s is shorter than %d bytes, so floe does not redact it (masking it "
+                            "everywhere would reveal it); use a longer value", r->where, r->group, r->key,
+                            FLOE_SECRET_MIN_LEN);
+    } else {
+      w = floe_arena_printf(a, "%s: %s", r->where, e2.msg);
+    }
     if (!w || floe_vec_push(warnings, w)) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
   }
   floe_secrets_close(s);

@@ -214,6 +214,9 @@ void floe_secrets_close(floe_secrets *s) {
   for (size_t i = 0; i < s->redact.len; i++)
     wipe_val(s->redact.items[i]);
   floe_vec_free(&s->redact);
+  for (size_t i = 0; i < s->too_short.len; i++)
+    wipe_val(s->too_short.items[i]);
+  floe_vec_free(&s->too_short);
   for (size_t i = 0; i < s->cache.cap; i++) {
     cached *c = s->cache.keys && s->cache.keys[i] ? s->cache.vals[i] : NULL;
     if (c) floe_free(c);
@@ -225,19 +228,37 @@ void floe_secrets_close(floe_secrets *s) {
 }
 
 /* ---- redaction registry */
+static secret_val *find_val(const floe_vec *vals, const char *p, size_t len) {
+  for (size_t i = 0; i < vals->len; i++) {
+    secret_val *v = vals->items[i];
+    if (v->len == len && !memcmp(v->bytes, p, len)) return v;
+  }
+  return NULL;
+}
+
+/* A value shorter than FLOE_SECRET_MIN_LEN is kept (the resolver hands it out) but never masked: masking
+ * "a" in every word would reveal it rather than hide it, and mangle all output. */
 static int add_one(floe_secrets *s, const char *p, size_t len) {
   if (!len) return 0;
-  for (size_t i = 0; i < s->redact.len; i++) {
-    secret_val *v = s->redact.items[i];
-    if (v->len == len && !memcmp(v->bytes, p, len)) return 0;
-  }
+  floe_vec *into = len < FLOE_SECRET_MIN_LEN ? &s->too_short : &s->redact;
+  if (find_val(into, p, len)) return 0;
   secret_val *v = new_val(p, len);
-  if (!v || floe_vec_push(&s->redact, v)) {
+  if (!v || floe_vec_push(into, v)) {
     wipe_val(v);
     return FLOE_ENOMEM;
   }
+  if (into != &s->redact) return 0;
   if (len > s->redact_max) s->redact_max = len;
   s->first[(unsigned char)p[0]] = 1;
+  return 0;
+}
+
+int floe_secrets_add_all(floe_secrets *dst, const floe_secrets *src) {
+  for (size_t i = 0; src && i < src->redact.len; i++) {
+    const secret_val *v = src->redact.items[i];
+    int rc = add_one(dst, v->bytes, v->len);
+    if (rc) return rc;
+  }
   return 0;
 }
 
@@ -247,7 +268,7 @@ int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
   const char *p = value;
   if (!s || !len) return 0;
   int rc = add_one(s, p, len);
-  if (rc) return rc;
+  if (rc || len < FLOE_SECRET_MIN_LEN) return rc; /* nor its escaped form: that would tell it apart again */
   if (!memchr(p, 0, len)) {
     floe_buf j;
     floe_buf_init(&j, 0);
@@ -380,11 +401,7 @@ int floe_secrets_resolve_bytes(floe_secrets *s, const char *group, const char *k
     return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   }
   /* keep a copy owned by the resolver: the environment and keystore may change under us */
-  secret_val *own = NULL;
-  for (size_t i = 0; i < s->redact.len && !own; i++) {
-    secret_val *r = s->redact.items[i];
-    if (r->len == vl && !memcmp(r->bytes, v, vl)) own = r;
-  }
+  secret_val *own = find_val(vl < FLOE_SECRET_MIN_LEN ? &s->too_short : &s->redact, v, vl);
   c->name = cname;
   c->value = own ? own->bytes : NULL;
   c->len = vl;

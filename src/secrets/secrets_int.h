@@ -33,6 +33,7 @@ struct floe_secrets {
   floe_keystore *ks;
   floe_err ks_err;
   floe_vec redact;            /* secret_val*: values replaced by ******** */
+  floe_vec too_short;         /* secret_val*: resolved values shorter than FLOE_SECRET_MIN_LEN (not redacted) */
   size_t redact_max;          /* longest redacted value */
   unsigned char first[256];   /* first bytes of redacted values */
   floe_map cache;             /* "group.key" -> cached* */

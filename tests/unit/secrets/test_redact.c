@@ -20,14 +20,14 @@ int main(void) {
   floe_free(r);
   /* values come from resolution */
   setenv("DAGSTER__DB__PASSWORD", "pa\"ss\\word", 1);
-  setenv("DAGSTER__DB__PASS", "pa", 1);
+  setenv("DAGSTER__DB__PASS", "pa\"s", 1); /* a prefix of the password, FLOE_SECRET_MIN_LEN long */
   setenv("DAGSTER__TLS__KEY", "-----BEGIN KEY-----\nAAAABBBBCCCC\nDDDD\n-----END KEY-----", 1);
   const char *v;
   CHECK(floe_secrets_resolve(s, "db", "password", &v, &err) == 0);
   CHECK(floe_secrets_resolve(s, "db", "pass", &v, &err) == 0);
   CHECK(floe_secrets_resolve(s, "tls", "key", &v, &err) == 0);
   /* the longest match wins, the short one is still caught alone */
-  r = redact(s, "x pa\"ss\\word y pa z");
+  r = redact(s, "x pa\"ss\\word y pa\"s z");
   CHECK_STR(r, "x ******** y ******** z");
   floe_free(r);
   /* JSON-escaped form (event log) */
