@@ -12,6 +12,8 @@
 #include "floe/err.h"
 #include "floe/util.h"
 
+/* Run statuses. The numbers are this process's enum only: the store keeps the names (text), so adding or
+ * reordering values never changes what an old database means. Add new values at the end. */
 typedef enum {
   FLOE_RUN_QUEUED,
   FLOE_RUN_STARTING,
@@ -20,6 +22,8 @@ typedef enum {
   FLOE_RUN_FAILURE,
   FLOE_RUN_CANCELING,
   FLOE_RUN_CANCELED,
+  FLOE_RUN_AWAITING_APPROVAL,
+  FLOE_RUN_NSTATUS
 } floe_run_status;
 
 typedef enum {
@@ -30,12 +34,35 @@ typedef enum {
   FLOE_STEP_SKIPPED,
   FLOE_STEP_CANCELED,
   FLOE_STEP_RETRYING,
+  FLOE_STEP_NSTATUS
 } floe_step_status;
 
-const char *floe_run_status_name(int s);  /* "SUCCESS" ... */
+const char *floe_run_status_name(int s);  /* "SUCCESS" ...; "UNKNOWN" out of range */
 int floe_run_status_parse(const char *s); /* -1 when unknown (case-insensitive) */
 const char *floe_step_status_name(int s);
-bool floe_run_status_done(int s);
+int floe_step_status_parse(const char *s); /* -1 when unknown */
+bool floe_run_status_done(int s);          /* SUCCESS, FAILURE, CANCELED: nothing moves it any more */
+bool floe_run_status_live(int s);          /* STARTING, STARTED, CANCELING: a worker owns the run */
+
+/* The run state machine (one table, src/store/store.c):
+ *   AWAITING_APPROVAL -> QUEUED | CANCELED
+ *   QUEUED            -> STARTING (a worker claims it) | CANCELED | FAILURE (could not start)
+ *   STARTING          -> STARTED | CANCELING | FAILURE
+ *   STARTED           -> SUCCESS | FAILURE | CANCELING
+ *   CANCELING         -> CANCELED | FAILURE (its worker died)
+ * SUCCESS, FAILURE and CANCELED are final. Returns the bit set (1u << status) of statuses `to` may be
+ * entered from; 0 for none. */
+unsigned floe_run_transition_from(int to);
+bool floe_run_transition_allowed(int from, int to);
+
+/* Which process, on which boot of which host: enough to tell "still that process" from a reused pid or a
+ * reboot. boot_id from /proc/sys/kernel/random/boot_id, start_ticks = field 22 of /proc/PID/stat. */
+typedef struct floe_proc_id {
+  int pid;
+  const char *host;    /* may be NULL for step processes */
+  const char *boot_id;
+  int64_t start_ticks;
+} floe_proc_id;
 
 typedef struct floe_run_rec {
   char id[33];
@@ -46,14 +73,14 @@ typedef struct floe_run_rec {
   const char *parent_run_id, *root_run_id;
   const char *error;
   int status;
-  int worker_pid;
+  floe_proc_id worker;    /* set by the claim (QUEUED -> STARTING); pid 0 before */
   int64_t created_us, start_us, end_us, heartbeat_us;
 } floe_run_rec;
 
 typedef struct floe_step_rec {
   const char *run_id, *asset_key;
   int status, attempt;
-  int pid;                /* process group id of the running attempt */
+  floe_proc_id proc;      /* proc.pid = process group id of the running attempt (host unused) */
   int64_t start_us, end_us;
   const char *error;
   const char *log_out, *log_err; /* log file paths */
@@ -81,17 +108,31 @@ typedef struct floe_store floe_store;
 int floe_store_open(const char *db_path, floe_store **out, floe_err *err) FLOE_WUR;
 void floe_store_close(floe_store *s);
 
-/* Batches writes: begin/commit wrap many calls in one transaction (nesting is counted). */
+/* Batches writes: begin/commit wrap many calls in one transaction (nesting is counted). A statement that
+ * fails inside the transaction poisons it: the outermost commit then rolls everything back and returns
+ * the error (a run is never committed with half its steps). */
 int floe_store_begin(floe_store *s, floe_err *err) FLOE_WUR;
 int floe_store_commit(floe_store *s, floe_err *err) FLOE_WUR;
+/* Ends the transaction begin opened: commits when rc == 0, else rolls back (at the outermost level).
+ * Returns rc, or the commit's error when rc was 0. Usage: rc = floe_store_end(s, rc, err); */
+int floe_store_end(floe_store *s, int rc, floe_err *err) FLOE_WUR;
 
+/* Inserts a run in r->status (QUEUED or AWAITING_APPROVAL; anything else is FLOE_EINPUT). */
 int floe_store_run_create(floe_store *s, const floe_run_rec *r, floe_err *err) FLOE_WUR;
-/* Sets status (and start/end time as appropriate); error may be NULL. */
-int floe_store_run_set_status(floe_store *s, const char *run_id, int status, const char *error, floe_err *err) FLOE_WUR;
-/* Moves the run to `to` only when it is currently `from`; *changed tells whether it did. */
-int floe_store_run_cas_status(floe_store *s, const char *run_id, int from, int to, bool *changed, floe_err *err) FLOE_WUR;
-int floe_store_run_set_worker(floe_store *s, const char *run_id, int pid, floe_err *err) FLOE_WUR;
+
+/* THE way a run's status changes: one compare-and-swap statement that moves the run to `to` only when its
+ * current status may go there (floe_run_transition_from). In the same statement: start_us on STARTED,
+ * end_us on a final status, error when non-NULL, and when worker is non-NULL the worker's identity plus a
+ * fresh heartbeat (the claim QUEUED -> STARTING: two workers can never both win it). *changed (optional)
+ * tells whether it moved; a refused transition is not an error. FLOE_ENOTFOUND when there is no such run. */
+int floe_store_run_transition(floe_store *s, const char *run_id, int to, const floe_proc_id *worker,
+                              const char *error, bool *changed, floe_err *err) FLOE_WUR;
+/* Renews the worker's lease: heartbeat_us = now while the run is live. */
 int floe_store_run_heartbeat(floe_store *s, const char *run_id, floe_err *err) FLOE_WUR;
+/* Live runs (STARTING, STARTED, CANCELING) whose last heartbeat is older than before_us: their worker is
+ * gone or hung, wherever it ran. Arena array, oldest heartbeat first, at most 1000. */
+int floe_store_run_list_stale(floe_store *s, floe_arena *a, int64_t before_us, floe_run_rec **out, size_t *n,
+                              floe_err *err) FLOE_WUR;
 /* Looks a run up by full id or unique prefix. FLOE_ENOTFOUND when none. */
 int floe_store_run_get(floe_store *s, floe_arena *a, const char *id, floe_run_rec *out, floe_err *err) FLOE_WUR;
 
@@ -118,7 +159,8 @@ int floe_store_materialization_put(floe_store *s, const floe_materialization_rec
 /* Latest materialization per asset key. */
 int floe_store_materialization_list(floe_store *s, floe_arena *a, floe_materialization_rec **out, size_t *n,
                                     floe_err *err) FLOE_WUR;
-/* Last step status per asset key (for `floe asset list`): key -> status, from the newest run that ran it. */
+/* Last step status per asset key (for `floe asset list`): key -> status of its newest non-PENDING step
+ * (newest by end, else start time). Kept in a table of its own as steps change, so it costs O(assets). */
 int floe_store_asset_last_status(floe_store *s, floe_arena *a, const char ***keys, int **statuses, size_t *n,
                                  floe_err *err) FLOE_WUR;
 

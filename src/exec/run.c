@@ -14,6 +14,17 @@
 
 extern char **environ;
 
+int64_t floe_run_lease_us(void) {
+  const char *v = getenv("FLOE_RUN_LEASE");
+  double sec = v ? atof(v) : 30.0;
+  return (int64_t)((sec >= 0.2 ? sec : 30.0) * 1e6);
+}
+
+int64_t floe_run_heartbeat_us(void) {
+  int64_t h = floe_run_lease_us() / 4;
+  return h < 2000000 ? h : 2000000;
+}
+
 double floe_cancel_grace(void) {
   const char *g = getenv("FLOE_CANCEL_GRACE");
   double v = g ? atof(g) : 5.0;
@@ -64,8 +75,7 @@ int floe_run_create(floe_store *s, const floe_project *p, const floe_launch *l, 
     e.message = msg;
     rc = floe_store_event_append(s, &e, err);
   }
-  int crc = floe_store_commit(s, rc ? NULL : err);
-  if (!rc) rc = crc;
+  rc = floe_store_end(s, rc, err); /* all of it or nothing: never a run with half its steps */
   if (!rc) memcpy(run_id, r.id, 33);
   return rc;
 }
@@ -100,38 +110,57 @@ int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach
   return 0;
 }
 
-/* Marks a run whose worker is gone as failed: kills leftover step process groups, fails running and
- * pending steps. Idempotent. */
+/* Ends the steps of a run that will not run them: running/retrying ones as `running_to`, pending ones as
+ * `pending_to`, each with its reason. Part of the caller's transaction. */
+int floe_run_close_steps(floe_store *s, const char *run_id, const floe_step_rec *steps, size_t n, int running_to,
+                         const char *running_why, int pending_to, const char *pending_why, floe_err *err) {
+  int rc = 0;
+  for (size_t i = 0; !rc && i < n; i++) {
+    floe_step_rec st = steps[i];
+    if (st.status == FLOE_STEP_RUNNING || st.status == FLOE_STEP_RETRYING) {
+      st.status = running_to;
+      st.error = running_why;
+    } else if (st.status == FLOE_STEP_PENDING) {
+      st.status = pending_to;
+      st.error = pending_why;
+    } else continue;
+    st.end_us = floe_now_us();
+    st.proc = (floe_proc_id){0};
+    rc = floe_store_step_upsert(s, &st, err);
+    if (!rc) {
+      floe_event_rec e = {.run_id = run_id, .asset_key = st.asset_key, .level = "warning", .message = st.error,
+                          .type = st.status == FLOE_STEP_SKIPPED    ? "STEP_SKIPPED"
+                                  : st.status == FLOE_STEP_CANCELED ? "STEP_CANCELED"
+                                                                    : "STEP_FAILURE"};
+      rc = floe_store_event_append(s, &e, err);
+    }
+  }
+  return rc;
+}
+
+/* Marks a run whose worker is gone as failed (one transaction: the run, its open steps, the event), then
+ * ends the step process groups it left, if they are still the ones it started. Idempotent: a run that
+ * already ended is left alone. */
 static int fail_orphaned_run(floe_store *s, const char *run_id, const char *why, floe_err *err) {
   floe_arena a;
   floe_arena_init(&a, 0);
   floe_step_rec *steps = NULL;
   size_t n = 0;
-  int rc = floe_store_step_list(s, &a, run_id, &steps, &n, err);
+  bool changed = false;
+  int rc = floe_store_begin(s, err);
   if (rc) goto out;
-  for (size_t i = 0; i < n; i++)
-    if ((steps[i].status == FLOE_STEP_RUNNING) && steps[i].pid > 0) killpg(steps[i].pid, SIGKILL);
-  if ((rc = floe_store_begin(s, err))) goto out;
-  for (size_t i = 0; !rc && i < n; i++) {
-    floe_step_rec st = steps[i];
-    if (st.status == FLOE_STEP_RUNNING || st.status == FLOE_STEP_RETRYING) {
-      st.status = FLOE_STEP_FAILURE;
-      st.error = why;
-    } else if (st.status == FLOE_STEP_PENDING) {
-      st.status = FLOE_STEP_SKIPPED;
-      st.error = "not started: the run worker died";
-    } else continue;
-    st.end_us = floe_now_us();
-    st.pid = 0;
-    rc = floe_store_step_upsert(s, &st, err);
-  }
-  if (!rc) rc = floe_store_run_set_status(s, run_id, FLOE_RUN_FAILURE, why, err);
-  if (!rc) {
+  rc = floe_store_run_transition(s, run_id, FLOE_RUN_FAILURE, NULL, why, &changed, err);
+  if (!rc && changed) rc = floe_store_step_list(s, &a, run_id, &steps, &n, err);
+  if (!rc && changed)
+    rc = floe_run_close_steps(s, run_id, steps, n, FLOE_STEP_FAILURE, why, FLOE_STEP_SKIPPED,
+                              "not started: the run worker is gone", err);
+  if (!rc && changed) {
     floe_event_rec e = {.run_id = run_id, .type = "RUN_FAILURE", .level = "error", .message = why};
     rc = floe_store_event_append(s, &e, err);
   }
-  int crc = floe_store_commit(s, rc ? NULL : err);
-  if (!rc) rc = crc;
+  rc = floe_store_end(s, rc, err);
+  for (size_t i = 0; !rc && i < n; i++)
+    if (steps[i].status == FLOE_STEP_RUNNING) (void)floe_proc_signal_group(&steps[i].proc, SIGKILL);
 out:
   floe_arena_free(&a);
   return rc;
@@ -189,45 +218,43 @@ int floe_run_wait_progress(floe_store *s, const char *run_id, pid_t worker, floe
   return rc;
 }
 
-/* Whether pid is alive and is a floe run worker for run_id (guards against pid reuse). */
-static bool worker_alive(int pid, const char *run_id) {
-  if (pid <= 0) return false;
-  if (kill(pid, 0) != 0 && errno == ESRCH) return false;
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false; /* zombie */
-  for (ssize_t i = 0; i < n; i++)
-    if (!buf[i]) buf[i] = ' ';
-  buf[n] = 0;
-  return strstr(buf, "__run-worker") && strstr(buf, run_id);
-}
-
 int floe_run_reap_dead(floe_store *s, floe_err *err) {
   floe_arena a;
   floe_arena_init(&a, 0);
-  int rc = 0;
-  static const int active[] = {FLOE_RUN_STARTING, FLOE_RUN_STARTED, FLOE_RUN_CANCELING};
-  for (size_t k = 0; k < 3 && !rc; k++) {
-    floe_run_filter f = {.status = active[k], .limit = 1000};
-    floe_run_rec *runs;
-    size_t n;
-    if ((rc = floe_store_run_list(s, &a, &f, &runs, &n, err))) break;
-    for (size_t i = 0; i < n && !rc; i++) {
-      if (!runs[i].worker_pid) {
-        /* STARTING without a worker pid for a long time: the launcher died before the worker began */
-        if (floe_now_us() - runs[i].created_us < 120 * 1000000LL) continue;
-      } else if (worker_alive(runs[i].worker_pid, runs[i].id)) {
-        continue;
-      }
-      char why[160];
-      snprintf(why, sizeof why, "run worker (pid %d) is gone: the run was interrupted", runs[i].worker_pid);
-      rc = fail_orphaned_run(s, runs[i].id, why, err);
-    }
+  floe_run_rec *runs;
+  size_t n = 0;
+  int64_t now = floe_now_us();
+  int rc = floe_store_run_list_stale(s, &a, now - floe_run_lease_us(), &runs, &n, err);
+  for (size_t i = 0; i < n && !rc; i++) {
+    char why[320];
+    int64_t last = runs[i].heartbeat_us ? runs[i].heartbeat_us : runs[i].created_us;
+    snprintf(why, sizeof why, "run worker (pid %d on %s) stopped renewing its lease %.1fs ago: the run was interrupted",
+             runs[i].worker.pid, runs[i].worker.host ? runs[i].worker.host : "?", (double)(now - last) / 1e6);
+    rc = fail_orphaned_run(s, runs[i].id, why, err);
   }
+  floe_arena_free(&a);
+  return rc;
+}
+
+/* Cancels a run no worker holds (QUEUED, AWAITING_APPROVAL): the run and its steps end at once. */
+static int cancel_unstarted(floe_store *s, const char *run_id, bool *changed, floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_step_rec *steps = NULL;
+  size_t n = 0;
+  int rc = floe_store_begin(s, err);
+  if (rc) goto out;
+  rc = floe_store_run_transition(s, run_id, FLOE_RUN_CANCELED, NULL, "cancelled before it started", changed, err);
+  if (!rc && *changed) rc = floe_store_step_list(s, &a, run_id, &steps, &n, err);
+  if (!rc && *changed)
+    rc = floe_run_close_steps(s, run_id, steps, n, FLOE_STEP_CANCELED, "cancelled", FLOE_STEP_CANCELED,
+                              "not started: run cancelled", err);
+  if (!rc && *changed) {
+    floe_event_rec e = {.run_id = run_id, .type = "RUN_CANCELED", .level = "warning", .message = "cancelled before it started"};
+    rc = floe_store_event_append(s, &e, err);
+  }
+  rc = floe_store_end(s, rc, err);
+out:
   floe_arena_free(&a);
   return rc;
 }
@@ -238,36 +265,40 @@ int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err
   floe_run_rec r;
   int rc = floe_store_run_get(s, &a, run_id, &r, err);
   if (rc) goto out;
-  if (floe_run_status_done(r.status)) {
-    rc = floe_err_set(err, FLOE_EINPUT, "run %s already ended (%s)", r.id, floe_run_status_name(r.status));
-    goto out;
-  }
   bool changed = false;
-  if (r.status == FLOE_RUN_QUEUED) {
-    if ((rc = floe_store_run_cas_status(s, r.id, FLOE_RUN_QUEUED, FLOE_RUN_CANCELED, &changed, err))) goto out;
-    if (changed) goto out;
-  }
-  if ((rc = floe_store_run_cas_status(s, r.id, FLOE_RUN_STARTED, FLOE_RUN_CANCELING, &changed, err))) goto out;
-  if (!changed) rc = floe_store_run_cas_status(s, r.id, FLOE_RUN_STARTING, FLOE_RUN_CANCELING, &changed, err);
-  if (rc) goto out;
-  {
+  if ((rc = cancel_unstarted(s, r.id, &changed, err)) || changed) goto out;
+  if ((rc = floe_store_run_transition(s, r.id, FLOE_RUN_CANCELING, NULL, NULL, &changed, err))) goto out;
+  if (changed) {
     floe_event_rec e = {.run_id = r.id, .type = "RUN_CANCELING", .level = "warning", .message = "cancellation requested"};
     if ((rc = floe_store_event_append(s, &e, err))) goto out;
-  }
-  if (worker_alive(r.worker_pid, r.id)) kill(r.worker_pid, SIGUSR1);
-  int64_t deadline = floe_mono_us() + (int64_t)wait_s * 1000000;
-  while (floe_mono_us() < deadline) {
+  } else {
     floe_run_rec cur;
-    floe_arena_free(&a);
-    if ((rc = floe_store_run_get(s, &a, run_id, &cur, err))) goto out;
-    if (floe_run_status_done(cur.status)) goto out;
-    if (!worker_alive(cur.worker_pid, cur.id) && floe_mono_us() > deadline - (int64_t)(wait_s - 2) * 1000000) {
-      rc = floe_run_reap_dead(s, err);
+    if ((rc = floe_store_run_get(s, &a, r.id, &cur, err))) goto out;
+    if (floe_run_status_done(cur.status)) {
+      rc = floe_err_set(err, FLOE_EINPUT, "run %s already ended (%s)", r.id, floe_run_status_name(cur.status));
       goto out;
     }
+    r = cur; /* already CANCELING: wait for it like the first caller */
+  }
+  /* the worker polls the store for CANCELING too; the signal only saves it that second (and is sent only
+   * when the recorded worker is still that very process on this boot) */
+  if (r.worker.pid <= 0 && floe_store_run_get(s, &a, r.id, &r, NULL) != 0) r.worker.pid = 0;
+  if (floe_proc_is(&r.worker)) kill(r.worker.pid, SIGUSR1);
+  int64_t deadline = floe_mono_us() + (int64_t)wait_s * 1000000;
+  floe_arena it;
+  floe_arena_init(&it, 4096);
+  while (!rc) {
+    floe_run_rec cur;
+    floe_arena_free(&it);
+    if ((rc = floe_store_run_get(s, &it, r.id, &cur, err)) || floe_run_status_done(cur.status)) break;
+    if (floe_mono_us() >= deadline) {
+      rc = floe_err_set(err, FLOE_ETIMEOUT, "run %s is still cancelling after %d s", r.id, wait_s);
+      break;
+    }
+    rc = floe_run_reap_dead(s, err); /* a worker that died meanwhile loses its lease */
     floe_sleep_ms(50);
   }
-  rc = floe_err_set(err, FLOE_ETIMEOUT, "run %s is still cancelling after %d s", r.id, wait_s);
+  floe_arena_free(&it);
 out:
   floe_arena_free(&a);
   return rc;

@@ -27,7 +27,8 @@ typedef struct step {
   const floe_asset *a;
   int status;
   int attempt;
-  pid_t pid;
+  pid_t pid;          /* process group leader of the running attempt */
+  floe_proc_id proc;  /* its identity as recorded in the store */
   int64_t start_us, deadline_mono, retry_at_mono, kill_at_mono;
   int64_t events_off; /* how much of the events file is already recorded */
   int apos;           /* index in worker.active, -1 when not running or waiting to retry */
@@ -64,6 +65,11 @@ typedef struct worker {
   const char *private_dir; /* 0700 temp dir for the run config, removed at the end */
   int devnull;
   floe_secrets *run_sec;  /* every value resolved in this run, for redacting errors */
+  floe_proc_id self;      /* our identity, recorded by the claim */
+  bool claimed;           /* we moved the run out of QUEUED and nobody has ended it since */
+  int64_t next_heartbeat, next_status_check; /* monotonic */
+  struct pollfd *pfds;
+  step **pstep;           /* step of each polled pipe */
   floe_err *err;
 } worker;
 
@@ -77,7 +83,7 @@ static int save_step(worker *w, step *st, const char *error) {
                      .asset_key = st->a->key,
                      .status = st->status,
                      .attempt = st->attempt,
-                     .pid = st->status == FLOE_STEP_RUNNING ? st->pid : 0,
+                     .proc = st->status == FLOE_STEP_RUNNING ? st->proc : (floe_proc_id){0},
                      .start_us = st->start_us,
                      .end_us = (st->status == FLOE_STEP_RUNNING || st->status == FLOE_STEP_RETRYING) ? 0 : floe_now_us(),
                      .error = error,
@@ -208,9 +214,10 @@ static const char *resolve_exe(worker *w, const char *argv0) {
 
 /* Starts the step's process: its own process group, stdin /dev/null, stdout/stderr into pipes that the
  * worker drains into the step's log files (created on first output, redacted when the step has secrets).
- * vfork + exec: the child only calls async-signal-safe functions before exec. */
-static int spawn_step(worker *w, step *st, const char *exe, const char *const *argv, char **envp, const char *cwd,
-                      int *exec_errno) {
+ * Whatever the worker inherited (a launcher that ignored SIGCHLD or blocked SIGTERM), the step starts with
+ * every signal at its default disposition and none blocked: cancel and timeouts must reach it.
+ * Returns 0, or an errno (from fork, chdir or exec) with nothing started. */
+static int spawn_step(worker *w, step *st, const char *exe, const char *const *argv, char **envp, const char *cwd) {
   int outp[2], errp[2];
   if (pipe2(outp, O_CLOEXEC)) return errno;
   if (pipe2(errp, O_CLOEXEC)) {
@@ -218,34 +225,35 @@ static int spawn_step(worker *w, step *st, const char *exe, const char *const *a
     close(outp[0]), close(outp[1]);
     return e;
   }
-  int devnull = w->devnull;
-  volatile int child_errno = 0;
-  sigset_t none;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_init(&fa);
+  sigset_t none, all;
   sigemptyset(&none);
-  pid_t pid = vfork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    if (dup2(devnull, 0) < 0 || dup2(outp[1], 1) < 0 || dup2(errp[1], 2) < 0 || (cwd && chdir(cwd) != 0)) {
-      child_errno = errno;
-      _exit(127);
-    }
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(exe, (char *const *)argv, envp);
-    child_errno = errno;
-    _exit(127);
-  }
-  int fork_errno = errno;
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  posix_spawn_file_actions_adddup2(&fa, w->devnull, 0);
+  posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+  if (cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  pid_t pid = 0;
+  int e = posix_spawn(&pid, exe, &fa, &attr, (char *const *)argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   close(outp[1]);
   close(errp[1]);
-  if (pid < 0 || child_errno) {
+  if (e) {
     close(outp[0]);
     close(errp[0]);
-    if (pid > 0) waitpid(pid, NULL, 0);
-    *exec_errno = child_errno;
-    return pid < 0 ? fork_errno : -1;
+    return e;
   }
-  setpgid(pid, pid); /* also from the parent: no race with a killpg right after */
   st->pid = pid;
+  /* our unreaped child: its pid cannot be reused yet, so this is the identity of the step we started */
+  if (floe_proc_self(&w->a, pid, false, &st->proc)) st->proc = (floe_proc_id){.pid = pid};
   st->pipe_fd[0] = outp[0];
   st->pipe_fd[1] = errp[0];
   fcntl(outp[0], F_SETFL, O_NONBLOCK);
@@ -288,11 +296,9 @@ static int launch(worker *w, step *st) {
   const char *cwd = st->a->cwd ? floe_path_join(&a, w->p->dir, st->a->cwd) : w->p->dir;
   const char *exe = resolve_exe(w, argv[0]);
   st->start_us = floe_now_us();
-  int exec_errno = 0;
-  int e = spawn_step(w, st, exe, argv, envp, cwd, &exec_errno);
+  int e = spawn_step(w, st, exe, argv, envp, cwd);
   if (e) {
-    const char *msg = floe_arena_printf(&a, "cannot run '%s' (cwd %s): %s", argv[0], cwd,
-                                        strerror(e > 0 ? e : exec_errno ? exec_errno : ENOEXEC));
+    const char *msg = floe_arena_printf(&a, "cannot run '%s' (cwd %s): %s", argv[0], cwd, strerror(e));
     finish_step(w, st, FLOE_STEP_FAILURE, msg);
     goto out;
   }
@@ -338,7 +344,7 @@ static void skip_downstream(worker *w, step *failed) {
   floe_free(stack);
 }
 
-static double retry_delay(const floe_retry *r, int attempt) {
+double floe_retry_delay(const floe_retry *r, int attempt) {
   double d = r->delay;
   if (r->backoff == FLOE_BACKOFF_LINEAR) d *= attempt;
   else if (r->backoff == FLOE_BACKOFF_EXPONENTIAL) d *= pow(2.0, attempt - 1);
@@ -359,7 +365,7 @@ static void finish_step(worker *w, step *st, int status, const char *error) {
     st->attempt++;
     st->status = FLOE_STEP_RETRYING;
     active_add(w, st);
-    double d = retry_delay(&st->a->retry, st->attempt);
+    double d = floe_retry_delay(&st->a->retry, st->attempt);
     st->retry_at_mono = floe_mono_us() + (int64_t)(d * 1e6);
     w->retrying++;
     const char *msg = floe_arena_printf(&a, "%s; retrying in %.2fs (attempt %d of %d)", error ? error : "failed", d,
@@ -449,15 +455,29 @@ static step *step_by_pid(worker *w, pid_t pid) {
   return NULL;
 }
 
+/* The end of a step's process, as the step's status and message (msg empty on success). */
+static int exit_status(const step *st, int ws, char *msg, size_t n) {
+  msg[0] = 0;
+  if (st->canceled) return snprintf(msg, n, "cancelled"), FLOE_STEP_CANCELED;
+  if (st->timed_out) return snprintf(msg, n, "timed out after %gs", st->a->timeout), FLOE_STEP_FAILURE;
+  if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) return FLOE_STEP_SUCCESS;
+  if (WIFEXITED(ws)) return snprintf(msg, n, "exited with code %d", WEXITSTATUS(ws)), FLOE_STEP_FAILURE;
+  snprintf(msg, n, "killed by signal %d (%s)", WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+  return FLOE_STEP_FAILURE;
+}
+
 static void reap_children(worker *w) {
-  int ws;
-  pid_t pid;
-  while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+  for (;;) {
+    /* peek first (WNOWAIT): while the step's zombie exists its pid, and so its process group id, cannot be
+     * reused, so ending the grandchildren that outlive the step can never hit a stranger's group */
+    siginfo_t si = {0};
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0) break;
+    pid_t pid = si.si_pid;
     step *st = step_by_pid(w, pid);
-    if (!st) continue;
+    if (st) killpg(pid, SIGKILL);
+    int ws = 0;
+    if (waitpid(pid, &ws, 0) != pid || !st) continue;
     w->running--;
-    /* the process group may still hold grandchildren that outlive the step: end them */
-    killpg(pid, SIGKILL);
     for (int k = 0; k < 2; k++) {
       if (st->pipe_fd[k] >= 0) drain_pipe(w, st, k, true);
       if (st->log_fd[k] >= 0) close(st->log_fd[k]);
@@ -465,23 +485,7 @@ static void reap_children(worker *w) {
       floe_buf_free(&st->pend[k]);
     }
     char msg[256];
-    int status;
-    if (st->canceled) {
-      status = FLOE_STEP_CANCELED;
-      snprintf(msg, sizeof msg, "cancelled");
-    } else if (st->timed_out) {
-      status = FLOE_STEP_FAILURE;
-      snprintf(msg, sizeof msg, "timed out after %gs", st->a->timeout);
-    } else if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
-      status = FLOE_STEP_SUCCESS;
-      msg[0] = 0;
-    } else if (WIFEXITED(ws)) {
-      status = FLOE_STEP_FAILURE;
-      snprintf(msg, sizeof msg, "exited with code %d", WEXITSTATUS(ws));
-    } else {
-      status = FLOE_STEP_FAILURE;
-      snprintf(msg, sizeof msg, "killed by signal %d (%s)", WTERMSIG(ws), strsignal(WTERMSIG(ws)));
-    }
+    int status = exit_status(st, ws, msg, sizeof msg);
     finish_step(w, st, status, msg[0] ? msg : NULL);
   }
 }
@@ -495,7 +499,7 @@ static void begin_cancel(worker *w) {
     step *st = &w->steps[i];
     if (st->status == FLOE_STEP_RUNNING) {
       st->canceled = true;
-      killpg(st->pid, SIGTERM);
+      killpg(st->pid, SIGTERM); /* our unreaped child: still ours */
     } else if (st->status == FLOE_STEP_PENDING || st->status == FLOE_STEP_RETRYING) {
       if (st->status == FLOE_STEP_RETRYING) w->retrying--;
       active_del(w, st);
@@ -508,12 +512,10 @@ static void begin_cancel(worker *w) {
 }
 
 static int load_run(worker *w) {
-  int rc = floe_store_run_get(w->s, &w->a, w->run_id, &w->run, w->err);
-  if (rc) return rc;
-  w->run_id = w->run.id;
   floe_step_rec *recs;
   size_t n;
-  if ((rc = floe_store_step_list(w->s, &w->a, w->run_id, &recs, &n, w->err))) return rc;
+  int rc = floe_store_step_list(w->s, &w->a, w->run_id, &recs, &n, w->err);
+  if (rc) return rc;
   w->steps = floe_arena_alloc(&w->a, sizeof(step) * (n + 1));
   w->index_of = floe_arena_alloc(&w->a, sizeof(int) * (w->p->nassets + 1));
   w->ready = floe_arena_alloc(&w->a, sizeof(int) * (n + 1) * 4);
@@ -550,242 +552,344 @@ static int load_run(worker *w) {
   return 0;
 }
 
+/* The signals the worker relies on. SIGCHLD must be at its default (an ignored SIGCHLD makes the kernel reap
+ * the steps before we can wait for them) and the cancel signals must be deliverable, whatever the launcher
+ * left us. SIGINT and SIGHUP keep an inherited SIG_IGN (nohup, `cmd &` in a script): ignoring them was the
+ * launcher's explicit wish. All of them are then blocked and read from a signalfd. */
+static const int worker_signals[] = {SIGCHLD, SIGUSR1, SIGTERM, SIGINT, SIGHUP};
+static const int worker_signals_default[] = {SIGCHLD, SIGUSR1, SIGTERM};
+
+static int phase_signals(worker *w) {
+  for (size_t i = 0; i < sizeof worker_signals_default / sizeof *worker_signals_default; i++)
+    signal(worker_signals_default[i], SIG_DFL);
+  sigset_t none, mask;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL); /* nothing the launcher blocked stays blocked */
+  sigemptyset(&mask);
+  for (size_t i = 0; i < sizeof worker_signals / sizeof *worker_signals; i++) sigaddset(&mask, worker_signals[i]);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  w->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (w->sfd < 0) return floe_err_set(w->err, FLOE_EIO, "signalfd: %s", strerror(errno));
+  return 0;
+}
+
+/* Phase 1, the claim: QUEUED -> STARTING with our identity in the same statement. Exactly one worker wins;
+ * a run in any other status (another worker's, cancelled, reaped) is left untouched. */
+static int phase_claim(worker *w) {
+  int rc = floe_store_run_get(w->s, &w->a, w->run_id, &w->run, w->err);
+  if (rc) return rc;
+  w->run_id = w->run.id;
+  if ((rc = floe_proc_self(&w->a, (int)getpid(), true, &w->self)))
+    return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  bool changed = false;
+  if ((rc = floe_store_run_transition(w->s, w->run_id, FLOE_RUN_STARTING, &w->self, NULL, &changed, w->err))) return rc;
+  if (!changed) {
+    floe_run_rec cur;
+    int status = floe_store_run_get(w->s, &w->a, w->run_id, &cur, NULL) == 0 ? cur.status : w->run.status;
+    return floe_err_set(w->err, FLOE_ECONFLICT, "run %s is %s, not QUEUED: another worker has it or it ended",
+                        w->run_id, floe_run_status_name(status));
+  }
+  w->claimed = true;
+  return 0;
+}
+
+/* Phase 2, preparation: the steps, the log directory, the run config, secrets, the step environment. */
+static int phase_prepare(worker *w) {
+  int rc = load_run(w);
+  if (rc) return rc;
+  const char *logdir = floe_arena_printf(&w->a, "%s/logs/%s", w->p->home, w->run_id);
+  if ((rc = floe_mkdirs(logdir, 0755, w->err))) return rc;
+  /* The stored run config is redacted; the launcher hands the step the text as given through the
+   * environment. The step reads it from a private directory outside the instance, removed at the end. */
+  const char *raw = getenv("FLOE__RUN_CONFIG_TEXT");
+  const char *cfg = raw ? raw : w->run.config_yaml;
+  if (cfg) {
+    char tmpl[] = "/tmp/floe-run-XXXXXX";
+    if (!mkdtemp(tmpl))
+      return floe_err_set(w->err, FLOE_EIO, "cannot create a private directory for the run config: %s", strerror(errno));
+    w->private_dir = floe_arena_strdup(&w->a, tmpl);
+    w->config_path = floe_arena_printf(&w->a, "%s/run_config.yaml", tmpl);
+    if ((rc = floe_file_write_atomic(w->config_path, cfg, strlen(cfg), 0600, w->err))) return rc;
+  }
+  unsetenv("FLOE__RUN_CONFIG_TEXT");
+  if ((rc = floe_secrets_open(w->p, &w->run_sec, w->err))) return rc;
+  floe_secrets_preload(w->run_sec, w->p); /* every value the project can resolve, for redacting messages */
+  w->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (w->devnull < 0) return floe_err_set(w->err, FLOE_EIO, "/dev/null: %s", strerror(errno));
+  if ((rc = build_base_env(w))) return rc;
+  w->max_conc = w->p->max_concurrent > 0 ? w->p->max_concurrent : 1;
+  w->pfds = floe_arena_alloc(&w->a, sizeof(struct pollfd) * (2 * w->nsteps + 2));
+  w->pstep = floe_arena_alloc(&w->a, sizeof(step *) * (2 * w->nsteps + 2));
+  if (!w->pfds || !w->pstep) return floe_err_set(w->err, FLOE_ENOMEM, "out of memory");
+  return 0;
+}
+
+/* Ends a run we claimed that never reached its steps: the run fails, every step it would have run is
+ * marked (skipped, with the reason), and the reason is the run's error. One transaction. */
+static void fail_before_steps(worker *w, const char *why) {
+  floe_err e2 = {0};
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  const char *msg = floe_arena_printf(&a, "the run failed before its first step: %s", why);
+  const char *step_why = floe_arena_printf(&a, "not started: %s", why);
+  floe_step_rec *steps = NULL;
+  size_t n = 0;
+  bool changed = false;
+  int rc = floe_store_begin(w->s, &e2);
+  if (!rc) rc = floe_store_run_transition(w->s, w->run_id, FLOE_RUN_FAILURE, NULL, msg, &changed, &e2);
+  if (!rc && changed) rc = floe_store_step_list(w->s, &a, w->run_id, &steps, &n, &e2);
+  if (!rc && changed)
+    rc = floe_run_close_steps(w->s, w->run_id, steps, n, FLOE_STEP_FAILURE, step_why, FLOE_STEP_SKIPPED, step_why, &e2);
+  if (!rc && changed) {
+    floe_event_rec e = {.run_id = w->run_id, .type = "RUN_FAILURE", .level = "error", .message = msg};
+    rc = floe_store_event_append(w->s, &e, &e2);
+  }
+  if (floe_store_end(w->s, rc, &e2)) fprintf(stderr, "floe: run worker: cannot record the failure: %s\n", e2.msg);
+  floe_arena_free(&a);
+}
+
+/* Ends a run that was cancelled while STARTING: no step starts. */
+static int cancel_before_steps(worker *w) {
+  int rc = floe_store_begin(w->s, w->err);
+  if (rc) return rc;
+  for (size_t i = 0; !rc && i < w->nsteps; i++) {
+    w->steps[i].status = FLOE_STEP_CANCELED;
+    rc = save_step(w, &w->steps[i], "not started: run cancelled");
+    if (!rc) rc = event(w, w->steps[i].a->key, "STEP_CANCELED", "warning", "not started: run cancelled");
+  }
+  if (!rc) rc = floe_store_run_transition(w->s, w->run_id, FLOE_RUN_CANCELED, NULL, "cancelled before it started", NULL, w->err);
+  if (!rc) rc = event(w, NULL, "RUN_CANCELED", "warning", "cancelled before it started");
+  rc = floe_store_end(w->s, rc, w->err);
+  return rc ? rc : floe_err_set(w->err, FLOE_EFAILED, "run %s was cancelled before it started", w->run_id);
+}
+
+/* Phase 3: STARTING -> STARTED. Refused when a cancel (STARTING -> CANCELING) or the reaper got there
+ * first; then no step starts. */
+static int phase_start(worker *w) {
+  bool changed = false;
+  int rc = floe_store_begin(w->s, w->err);
+  if (rc) return rc;
+  rc = floe_store_run_transition(w->s, w->run_id, FLOE_RUN_STARTED, NULL, NULL, &changed, w->err);
+  if (!rc && changed) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "run worker started (pid %d on %s): %zu step(s), up to %d at once", w->self.pid,
+             w->self.host, w->nsteps, w->max_conc);
+    rc = event(w, NULL, "RUN_START", "info", msg);
+  }
+  if ((rc = floe_store_end(w->s, rc, w->err)) || changed) return rc;
+  floe_run_rec cur;
+  if ((rc = floe_store_run_get(w->s, &w->a, w->run_id, &cur, w->err))) return rc;
+  if (cur.status == FLOE_RUN_CANCELING) return cancel_before_steps(w);
+  w->claimed = false; /* reaped or otherwise ended: no longer ours to record anything for */
+  return floe_err_set(w->err, FLOE_EFAILED, "run %s is %s: its steps will not start", w->run_id,
+                      floe_run_status_name(cur.status));
+}
+
+/* Loop part 1: starts ready steps up to the concurrency limit. Part of the iteration's transaction. */
+static void loop_launch(worker *w) {
+  while (!w->canceling && w->running < w->max_conc && w->ready_head < w->nready) {
+    step *st = &w->steps[w->ready[w->ready_head++]];
+    if (st->status != FLOE_STEP_PENDING && st->status != FLOE_STEP_RETRYING) continue;
+    if (st->status == FLOE_STEP_RETRYING) w->retrying--;
+    launch(w, st);
+  }
+  if (w->ready_head == w->nready) w->ready_head = w->nready = 0;
+}
+
+/* Loop part 2: sleeps until a child ends, a signal arrives, a step writes output, or the next timer.
+ * Returns poll's result; *np the number of descriptors polled. */
+static int loop_wait(worker *w, size_t *np_out) {
+  int64_t now = floe_mono_us(), wake = w->next_heartbeat;
+  if (w->running > 0 && now + 500000 < wake) wake = now + 500000; /* live events of running steps */
+  if (!w->canceling && w->next_status_check < wake) wake = w->next_status_check;
+  for (size_t j = 0; j < w->nactive; j++) {
+    step *st = &w->steps[w->active[j]];
+    if (st->status == FLOE_STEP_RUNNING) {
+      if (st->deadline_mono && !st->timed_out && st->deadline_mono < wake) wake = st->deadline_mono;
+      if (st->kill_at_mono && st->kill_at_mono < wake) wake = st->kill_at_mono;
+    } else if (st->status == FLOE_STEP_RETRYING && st->retry_at_mono < wake) wake = st->retry_at_mono;
+  }
+  if (w->canceling && w->cancel_kill_at < wake) wake = w->cancel_kill_at;
+  size_t np = 0;
+  w->pfds[np++] = (struct pollfd){.fd = w->sfd, .events = POLLIN};
+  for (size_t j = 0; j < w->nactive; j++)
+    for (int k = 0; k < 2; k++) {
+      step *st = &w->steps[w->active[j]];
+      if (st->pipe_fd[k] >= 0) {
+        w->pstep[np] = st;
+        w->pfds[np++] = (struct pollfd){.fd = st->pipe_fd[k], .events = POLLIN};
+      }
+    }
+  *np_out = np;
+  return poll(w->pfds, np, wake > now ? (int)((wake - now + 999) / 1000) : 0);
+}
+
+/* Loop part 3: step output, signals, ended children. */
+static void loop_io(worker *w, int pr, size_t np) {
+  for (size_t i = 1; pr > 0 && i < np; i++)
+    if (w->pfds[i].revents) {
+      step *st = w->pstep[i];
+      for (int k = 0; k < 2; k++)
+        if (st->pipe_fd[k] == w->pfds[i].fd) drain_pipe(w, st, k, false);
+    }
+  struct signalfd_siginfo si;
+  bool got_chld = false;
+  while (read(w->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGCHLD) got_chld = true;
+    else begin_cancel(w);
+  }
+  if (got_chld || pr == 0) reap_children(w);
+}
+
+/* Loop part 4: timeouts (SIGTERM, then SIGKILL after the grace period), cancel escalation, due retries. */
+static void loop_timers(worker *w, int64_t now) {
+  for (size_t j = 0; j < w->nactive; j++) {
+    int i = w->active[j];
+    step *st = &w->steps[i];
+    if (st->status == FLOE_STEP_RUNNING) {
+      if (st->deadline_mono && !st->timed_out && now >= st->deadline_mono) {
+        st->timed_out = true;
+        killpg(st->pid, SIGTERM);
+        st->kill_at_mono = now + (int64_t)(floe_cancel_grace() * 1e6);
+        event(w, st->a->key, "LOG", "error", "step timed out: sending SIGTERM");
+      } else if (st->kill_at_mono && now >= st->kill_at_mono) {
+        killpg(st->pid, SIGKILL);
+        st->kill_at_mono = 0;
+      }
+      if (w->canceling && now >= w->cancel_kill_at) killpg(st->pid, SIGKILL);
+    } else if (st->status == FLOE_STEP_RETRYING && !w->canceling && now >= st->retry_at_mono) {
+      st->retry_at_mono = INT64_MAX;
+      push_ready(w, i);
+    }
+  }
+}
+
+/* Loop part 5: events steps report while they run reach the event log as they come. */
+static void loop_live_events(worker *w) {
+  for (size_t j = 0; j < w->nactive; j++) {
+    step *st = &w->steps[w->active[j]];
+    struct stat es;
+    if (st->status != FLOE_STEP_RUNNING || stat(st->events, &es) || es.st_size <= st->events_off) continue;
+    floe_arena ea;
+    floe_arena_init(&ea, 4096);
+    if (floe_step_events_ingest(w->s, &ea, w->run_sec, w->run_id, st->a->key, st->events, &st->events_off, false, NULL,
+                                w->err)) { /* the rest is read at the step's end */
+    }
+    floe_arena_free(&ea);
+  }
+}
+
+/* Loop part 6: renews the lease, and sees in the store what could not signal us: a cancel request from
+ * another user or host, or the reaper having ended the run (we were stalled past the lease). */
+static void loop_housekeeping(worker *w, int64_t now) {
+  if (now >= w->next_heartbeat) {
+    if (floe_store_run_heartbeat(w->s, w->run_id, NULL)) { /* retried next time */
+    }
+    w->next_heartbeat = now + floe_run_heartbeat_us();
+  }
+  if (w->canceling || now < w->next_status_check) return;
+  w->next_status_check = now + 1000000;
+  floe_run_rec cur;
+  floe_arena tmp;
+  floe_arena_init(&tmp, 4096);
+  if (floe_store_run_get(w->s, &tmp, w->run_id, &cur, NULL) == 0) {
+    if (floe_run_status_done(cur.status)) w->claimed = false; /* reaped: stop, record nothing more */
+    if (cur.status == FLOE_RUN_CANCELING || floe_run_status_done(cur.status)) begin_cancel(w);
+  }
+  floe_arena_free(&tmp);
+}
+
+/* Phase 4: runs the steps until none is running, ready or waiting to retry. */
+static int phase_loop(worker *w) {
+  int rc;
+  w->next_heartbeat = floe_mono_us() + floe_run_heartbeat_us();
+  w->next_status_check = floe_mono_us() + 1000000;
+  for (;;) {
+    if ((rc = floe_store_begin(w->s, w->err))) return rc;
+    loop_launch(w);
+    if ((rc = floe_store_end(w->s, 0, w->err))) return rc;
+    if (w->running == 0 && w->ready_head == w->nready && w->retrying == 0) return 0;
+    size_t np = 0;
+    int pr = loop_wait(w, &np);
+    if (pr < 0 && errno != EINTR) return floe_err_set(w->err, FLOE_EIO, "poll: %s", strerror(errno));
+    if ((rc = floe_store_begin(w->s, w->err))) return rc;
+    loop_io(w, pr, np);
+    int64_t now = floe_mono_us();
+    loop_timers(w, now);
+    loop_live_events(w);
+    loop_housekeeping(w, now);
+    if ((rc = floe_store_end(w->s, 0, w->err))) return rc;
+  }
+}
+
+/* Phase 5: the run's outcome, from its steps. A cancel that landed after the last step (STARTED ->
+ * CANCELING) wins over the outcome: the run ends CANCELED. */
+static int phase_finish(worker *w) {
+  size_t nfail = 0, nskip = 0, nok = 0, ncancel = 0;
+  for (size_t i = 0; i < w->nsteps; i++) {
+    int s = w->steps[i].status;
+    nok += s == FLOE_STEP_SUCCESS;
+    nfail += s == FLOE_STEP_FAILURE;
+    nskip += s == FLOE_STEP_SKIPPED;
+    ncancel += s == FLOE_STEP_CANCELED;
+  }
+  if (!w->claimed) return floe_err_set(w->err, FLOE_EFAILED, "run %s was ended by another process", w->run_id);
+  int final = w->canceling ? FLOE_RUN_CANCELED : (nfail || nskip || ncancel) ? FLOE_RUN_FAILURE : FLOE_RUN_SUCCESS;
+  char msg[256];
+  snprintf(msg, sizeof msg, "%zu succeeded, %zu failed, %zu skipped, %zu cancelled", nok, nfail, nskip, ncancel);
+  bool changed = false;
+  int rc = floe_store_begin(w->s, w->err);
+  if (rc) return rc;
+  rc = floe_store_run_transition(w->s, w->run_id, final, NULL, final == FLOE_RUN_SUCCESS ? NULL : msg, &changed, w->err);
+  if (!rc && !changed && final != FLOE_RUN_CANCELED) { /* cancelled meanwhile */
+    final = FLOE_RUN_CANCELED;
+    rc = floe_store_run_transition(w->s, w->run_id, final, NULL, msg, &changed, w->err);
+  }
+  if (!rc && changed)
+    rc = event(w, NULL, final == FLOE_RUN_SUCCESS ? "RUN_SUCCESS" : final == FLOE_RUN_CANCELED ? "RUN_CANCELED" : "RUN_FAILURE",
+               final == FLOE_RUN_SUCCESS ? "info" : "error", msg);
+  if ((rc = floe_store_end(w->s, rc, w->err))) return rc;
+  if (!changed) return floe_err_set(w->err, FLOE_EFAILED, "run %s was ended by another process", w->run_id);
+  if (final != FLOE_RUN_SUCCESS)
+    return floe_err_set(w->err, FLOE_EFAILED, "run %s %s: %s", w->run_id,
+                        final == FLOE_RUN_CANCELED ? "was cancelled" : "failed", msg);
+  return 0;
+}
+
+static void worker_close(worker *w) {
+  for (size_t i = 0; i < w->nsteps; i++) {
+    if (w->steps[i].status == FLOE_STEP_RUNNING) killpg(w->steps[i].pid, SIGKILL);
+    floe_buf_free(&w->steps[i].pend[0]);
+    floe_buf_free(&w->steps[i].pend[1]);
+    for (int k = 0; k < 2; k++) {
+      if (w->steps[i].pipe_fd[k] >= 0) close(w->steps[i].pipe_fd[k]);
+      if (w->steps[i].log_fd[k] >= 0) close(w->steps[i].log_fd[k]);
+    }
+    if (w->steps[i].sec) floe_secrets_close(w->steps[i].sec);
+  }
+  if (w->run_sec) floe_secrets_close(w->run_sec);
+  if (w->sfd >= 0) close(w->sfd);
+  if (w->devnull >= 0) close(w->devnull);
+  if (w->private_dir) floe_rmtree(w->private_dir);
+  floe_map_free(&w->exe_cache);
+  floe_store_close(w->s);
+  floe_arena_free(&w->a);
+}
+
 int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) {
   worker w = {.p = p, .run_id = run_id, .err = err, .sfd = -1, .devnull = -1};
   floe_arena_init(&w.a, 0);
   int rc = floe_store_open(p->db_path, &w.s, err);
-  if (rc) goto out_nostore;
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, SIGUSR1);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  w.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (w.sfd < 0) {
-    rc = floe_err_set(err, FLOE_EIO, "signalfd: %s", strerror(errno));
-    goto out;
+  if (rc) {
+    floe_arena_free(&w.a);
+    return rc;
   }
-  if ((rc = load_run(&w))) goto fail_run;
-  bool changed = false;
-  if ((rc = floe_store_run_cas_status(w.s, w.run_id, FLOE_RUN_QUEUED, FLOE_RUN_STARTING, &changed, err))) goto out;
-  if (!changed && w.run.status != FLOE_RUN_STARTING) {
-    rc = floe_err_set(err, FLOE_EINPUT, "run %s is %s, not QUEUED: it cannot be started again", w.run_id,
-                      floe_run_status_name(w.run.status));
-    goto out;
+  if (!(rc = phase_signals(&w)) && !(rc = phase_claim(&w)) && (rc = phase_prepare(&w)) && w.claimed) {
+    fail_before_steps(&w, err && err->msg[0] ? err->msg : "run worker failed");
+    rc = FLOE_EFAILED;
   }
-  {
-    const char *logdir = floe_arena_printf(&w.a, "%s/logs/%s", p->home, w.run_id);
-    if ((rc = floe_mkdirs(logdir, 0755, err))) goto fail_run;
-    /* The stored run config is redacted; the launcher hands the step the text as given through the
-     * environment. The step reads it from a private directory outside the instance, removed at the end. */
-    const char *raw = getenv("FLOE__RUN_CONFIG_TEXT");
-    const char *cfg = raw ? raw : w.run.config_yaml;
-    if (cfg) {
-      char tmpl[] = "/tmp/floe-run-XXXXXX";
-      if (!mkdtemp(tmpl)) {
-        rc = floe_err_set(err, FLOE_EIO, "cannot create a private directory for the run config: %s", strerror(errno));
-        goto fail_run;
-      }
-      w.private_dir = floe_arena_strdup(&w.a, tmpl);
-      w.config_path = floe_arena_printf(&w.a, "%s/run_config.yaml", tmpl);
-      if ((rc = floe_file_write_atomic(w.config_path, cfg, strlen(cfg), 0600, err))) goto fail_run;
-    }
-    unsetenv("FLOE__RUN_CONFIG_TEXT");
-  }
-  if ((rc = floe_secrets_open(p, &w.run_sec, err))) goto fail_run;
-  floe_secrets_preload(w.run_sec, p); /* every value the project can resolve, for redacting messages */
-  w.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (w.devnull < 0) {
-    rc = floe_err_set(err, FLOE_EIO, "/dev/null: %s", strerror(errno));
-    goto fail_run;
-  }
-  if ((rc = build_base_env(&w))) goto fail_run;
-  w.max_conc = p->max_concurrent > 0 ? p->max_concurrent : 1;
-  if ((rc = floe_store_begin(w.s, err))) goto out;
-  rc = floe_store_run_set_worker(w.s, w.run_id, (int)getpid(), err);
-  if (!rc) rc = floe_store_run_set_status(w.s, w.run_id, FLOE_RUN_STARTED, NULL, err);
-  if (!rc) {
-    char msg[128];
-    snprintf(msg, sizeof msg, "run worker started (pid %d): %zu step(s), up to %d at once", (int)getpid(), w.nsteps,
-             w.max_conc);
-    rc = event(&w, NULL, "RUN_START", "info", msg);
-  }
-  if (floe_store_commit(w.s, rc ? NULL : err) && !rc) rc = FLOE_EDB;
-  if (rc) goto out;
-
-  int64_t next_heartbeat = floe_mono_us() + 2000000;
-  int64_t last_status_check = floe_mono_us();
-  struct pollfd *pfds = floe_arena_alloc(&w.a, sizeof(struct pollfd) * (2 * w.nsteps + 2));
-  step **pstep = floe_arena_alloc(&w.a, sizeof(step *) * (2 * w.nsteps + 2));
-  if (!pfds || !pstep) {
-    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
-    goto fail_run;
-  }
-  for (;;) {
-    if ((rc = floe_store_begin(w.s, err))) goto out;
-    while (!w.canceling && w.running < w.max_conc && w.ready_head < w.nready) {
-      step *st = &w.steps[w.ready[w.ready_head++]];
-      if (st->status != FLOE_STEP_PENDING && st->status != FLOE_STEP_RETRYING) continue;
-      if (st->status == FLOE_STEP_RETRYING) w.retrying--;
-      launch(&w, st);
-    }
-    if (w.ready_head == w.nready) w.ready_head = w.nready = 0;
-    if (floe_store_commit(w.s, err)) {
-      rc = FLOE_EDB;
-      goto out;
-    }
-    if (w.running == 0 && w.ready_head == w.nready && w.retrying == 0) break;
-
-    /* wait for a child, a signal, step output, or the next timer */
-    int64_t now = floe_mono_us(), wake = next_heartbeat;
-    if (w.running > 0 && now + 500000 < wake) wake = now + 500000; /* live events of running steps */
-    for (size_t j = 0; j < w.nactive; j++) {
-      step *st = &w.steps[w.active[j]];
-      if (st->status == FLOE_STEP_RUNNING) {
-        if (st->deadline_mono && !st->timed_out && st->deadline_mono < wake) wake = st->deadline_mono;
-        if (st->kill_at_mono && st->kill_at_mono < wake) wake = st->kill_at_mono;
-      } else if (st->status == FLOE_STEP_RETRYING && st->retry_at_mono < wake) wake = st->retry_at_mono;
-    }
-    if (w.canceling && w.cancel_kill_at < wake) wake = w.cancel_kill_at;
-    size_t np = 0;
-    pfds[np++] = (struct pollfd){.fd = w.sfd, .events = POLLIN};
-    for (size_t j = 0; j < w.nactive; j++)
-      for (int k = 0; k < 2; k++) {
-        step *st = &w.steps[w.active[j]];
-        if (st->pipe_fd[k] >= 0) {
-          pstep[np] = st;
-          pfds[np++] = (struct pollfd){.fd = st->pipe_fd[k], .events = POLLIN};
-        }
-      }
-    int timeout_ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
-    int pr = poll(pfds, np, timeout_ms);
-    if (pr < 0 && errno != EINTR) {
-      rc = floe_err_set(err, FLOE_EIO, "poll: %s", strerror(errno));
-      goto fail_run;
-    }
-    if ((rc = floe_store_begin(w.s, err))) goto out;
-    for (size_t i = 1; pr > 0 && i < np; i++)
-      if (pfds[i].revents) {
-        step *st = pstep[i];
-        for (int k = 0; k < 2; k++)
-          if (st->pipe_fd[k] == pfds[i].fd) drain_pipe(&w, st, k, false);
-      }
-    struct signalfd_siginfo si;
-    bool got_chld = false;
-    while (read(w.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-      if (si.ssi_signo == SIGCHLD) got_chld = true;
-      else begin_cancel(&w);
-    }
-    if (got_chld || pr == 0) reap_children(&w);
-    now = floe_mono_us();
-    for (size_t j = 0; j < w.nactive; j++) {
-      int i = w.active[j];
-      step *st = &w.steps[i];
-      if (st->status == FLOE_STEP_RUNNING) {
-        if (st->deadline_mono && !st->timed_out && now >= st->deadline_mono) {
-          st->timed_out = true;
-          killpg(st->pid, SIGTERM);
-          st->kill_at_mono = now + (int64_t)(floe_cancel_grace() * 1e6);
-          event(&w, st->a->key, "LOG", "error", "step timed out: sending SIGTERM");
-        } else if (st->kill_at_mono && now >= st->kill_at_mono) {
-          killpg(st->pid, SIGKILL);
-          st->kill_at_mono = 0;
-        }
-        if (w.canceling && now >= w.cancel_kill_at) killpg(st->pid, SIGKILL);
-      } else if (st->status == FLOE_STEP_RETRYING && !w.canceling && now >= st->retry_at_mono) {
-        st->retry_at_mono = INT64_MAX;
-        push_ready(&w, i);
-      }
-    }
-    /* events steps report while they run reach the event log as they come */
-    for (size_t j = 0; j < w.nactive; j++) {
-      step *st = &w.steps[w.active[j]];
-      struct stat es;
-      if (st->status != FLOE_STEP_RUNNING || stat(st->events, &es) || es.st_size <= st->events_off) continue;
-      floe_arena ea;
-      floe_arena_init(&ea, 4096);
-      if (floe_step_events_ingest(w.s, &ea, w.run_sec, w.run_id, st->a->key, st->events, &st->events_off, false, NULL,
-                                  err)) {
-      }
-      floe_arena_free(&ea);
-    }
-    if (now >= next_heartbeat) {
-      if (floe_store_run_heartbeat(w.s, w.run_id, NULL)) { /* retried next time */
-      }
-      next_heartbeat = now + 2000000;
-    }
-    if (!w.canceling && now - last_status_check > 1000000) {
-      /* a cancel request that could not signal us (e.g. from another user) is seen in storage */
-      floe_run_rec cur;
-      floe_arena tmp;
-      floe_arena_init(&tmp, 4096);
-      if (floe_store_run_get(w.s, &tmp, w.run_id, &cur, NULL) == 0 && cur.status == FLOE_RUN_CANCELING) begin_cancel(&w);
-      floe_arena_free(&tmp);
-      last_status_check = now;
-    }
-    if (floe_store_commit(w.s, err)) {
-      rc = FLOE_EDB;
-      goto out;
-    }
-  }
-
-  /* the run's outcome */
-  {
-    size_t nfail = 0, nskip = 0, nok = 0, ncancel = 0;
-    for (size_t i = 0; i < w.nsteps; i++) {
-      int s = w.steps[i].status;
-      nok += s == FLOE_STEP_SUCCESS;
-      nfail += s == FLOE_STEP_FAILURE;
-      nskip += s == FLOE_STEP_SKIPPED;
-      ncancel += s == FLOE_STEP_CANCELED;
-    }
-    int final = w.canceling ? FLOE_RUN_CANCELED : (nfail || nskip || ncancel) ? FLOE_RUN_FAILURE : FLOE_RUN_SUCCESS;
-    char msg[256];
-    snprintf(msg, sizeof msg, "%zu succeeded, %zu failed, %zu skipped, %zu cancelled", nok, nfail, nskip, ncancel);
-    if ((rc = floe_store_begin(w.s, err))) goto out;
-    rc = floe_store_run_set_status(w.s, w.run_id, final, final == FLOE_RUN_SUCCESS ? NULL : msg, err);
-    if (!rc)
-      rc = event(&w, NULL, final == FLOE_RUN_SUCCESS ? "RUN_SUCCESS" : final == FLOE_RUN_CANCELED ? "RUN_CANCELED" : "RUN_FAILURE",
-                 final == FLOE_RUN_SUCCESS ? "info" : "error", msg);
-    if (floe_store_commit(w.s, rc ? NULL : err) && !rc) rc = FLOE_EDB;
-    if (!rc && final != FLOE_RUN_SUCCESS) rc = floe_err_set(err, FLOE_EFAILED, "run %s %s: %s", w.run_id,
-                                                            final == FLOE_RUN_CANCELED ? "was cancelled" : "failed", msg);
-  }
-  goto out;
-
-fail_run:
-  /* the run could not execute at all: record why instead of leaving it queued */
-  {
-    floe_err e2 = {0};
-    const char *why = err && err->msg[0] ? err->msg : "run worker failed";
-    if (floe_store_run_set_status(w.s, w.run_id, FLOE_RUN_FAILURE, why, &e2) == 0) {
-      floe_event_rec e = {.run_id = w.run_id, .type = "RUN_FAILURE", .level = "error", .message = why};
-      if (floe_store_event_append(w.s, &e, &e2)) {
-      }
-    }
-    if (!rc) rc = FLOE_EFAILED;
-  }
-out:
-  for (size_t i = 0; i < w.nsteps; i++) {
-    if (w.steps[i].status == FLOE_STEP_RUNNING) killpg(w.steps[i].pid, SIGKILL);
-    floe_buf_free(&w.steps[i].pend[0]);
-    floe_buf_free(&w.steps[i].pend[1]);
-    for (int k = 0; k < 2; k++) {
-      if (w.steps[i].pipe_fd[k] >= 0) close(w.steps[i].pipe_fd[k]);
-      if (w.steps[i].log_fd[k] >= 0) close(w.steps[i].log_fd[k]);
-    }
-    if (w.steps[i].sec) floe_secrets_close(w.steps[i].sec);
-  }
-  if (w.run_sec) floe_secrets_close(w.run_sec);
-  if (w.sfd >= 0) close(w.sfd);
-  if (w.devnull >= 0) close(w.devnull);
-  if (w.private_dir) floe_rmtree(w.private_dir);
-  floe_map_free(&w.exe_cache);
-  floe_store_close(w.s);
-out_nostore:
-  floe_arena_free(&w.a);
+  if (!rc) rc = phase_start(&w);
+  if (!rc && !(rc = phase_loop(&w))) rc = phase_finish(&w);
+  worker_close(&w);
   return rc;
 }

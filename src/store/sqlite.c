@@ -4,7 +4,8 @@
  * every connection sets a long busy timeout, write transactions start with BEGIN IMMEDIATE (a deferred
  * transaction that upgrades to a writer can fail with SQLITE_BUSY without waiting), and each statement
  * is retried on SQLITE_BUSY/SQLITE_LOCKED until a deadline. Schema changes are numbered migrations
- * tracked in PRAGMA user_version. */
+ * tracked in PRAGMA user_version. A statement that fails inside a transaction poisons it, and the
+ * outermost commit rolls it back. Statuses are stored by name, never by enum number. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,12 +17,27 @@
 typedef struct sqlite_store {
   floe_store base;
   sqlite3 *db;
-  int depth; /* begin/commit nesting */
+  int depth;   /* begin/commit nesting */
+  bool failed; /* a statement of the open transaction failed: it must roll back */
+  char fail_msg[256];
   struct {
     const char *sql;
     sqlite3_stmt *st;
   } cache[STMT_CACHE];
 } sqlite_store;
+
+/* Version 1 stored statuses as enum numbers; version 2 maps those fixed codes to names once. */
+#define V1_RUN_STATUS                                                                                                  \
+  "CASE status WHEN 0 THEN 'QUEUED' WHEN 1 THEN 'STARTING' WHEN 2 THEN 'STARTED' WHEN 3 THEN 'SUCCESS'"              \
+  " WHEN 4 THEN 'FAILURE' WHEN 5 THEN 'CANCELING' WHEN 6 THEN 'CANCELED' ELSE 'FAILURE' END"
+#define V1_STEP_STATUS                                                                                                 \
+  "CASE status WHEN 0 THEN 'PENDING' WHEN 1 THEN 'RUNNING' WHEN 2 THEN 'SUCCESS' WHEN 3 THEN 'FAILURE'"              \
+  " WHEN 4 THEN 'SKIPPED' WHEN 5 THEN 'CANCELED' WHEN 6 THEN 'RETRYING' ELSE 'FAILURE' END"
+/* the newest non-PENDING step per asset, kept as steps change (`floe asset list` reads O(assets) rows) */
+#define ASSET_STATUS_UPSERT                                                                                            \
+  " BEGIN INSERT INTO asset_status (asset_key, status, ts_us) VALUES (new.asset_key, new.status,"                     \
+  " COALESCE(new.end_us, new.start_us, 0)) ON CONFLICT(asset_key) DO UPDATE SET status=excluded.status,"              \
+  " ts_us=excluded.ts_us WHERE excluded.ts_us >= asset_status.ts_us; END;"
 
 static const char *const migrations[] = {
     /* 1: runs, steps, the event log, latest materializations */
@@ -39,11 +55,40 @@ static const char *const migrations[] = {
     "CREATE INDEX events_run ON events(run_id, id);"
     "CREATE TABLE materializations (asset_key TEXT PRIMARY KEY, run_id TEXT NOT NULL, metadata TEXT,"
     " ts_us INTEGER NOT NULL);",
+    /* 2: statuses by name; the worker's identity (host, boot, start time) and the step process's; indexes
+     * that serve `run list` filters in created order; the per-asset last status table */
+    "CREATE TABLE runs2 (id TEXT PRIMARY KEY, job TEXT, selection TEXT, status TEXT NOT NULL, tags TEXT,"
+    " config TEXT, parent_run_id TEXT, root_run_id TEXT, error TEXT, worker_pid INTEGER, worker_host TEXT,"
+    " worker_boot TEXT, worker_start INTEGER, created_us INTEGER NOT NULL, start_us INTEGER, end_us INTEGER,"
+    " heartbeat_us INTEGER);"
+    "INSERT INTO runs2 SELECT id, job, selection, " V1_RUN_STATUS ", tags, config, parent_run_id, root_run_id,"
+    " error, worker_pid, NULL, NULL, NULL, created_us, start_us, end_us, heartbeat_us FROM runs;"
+    "DROP TABLE runs; ALTER TABLE runs2 RENAME TO runs;"
+    "CREATE INDEX runs_created ON runs(created_us, id);"
+    "CREATE INDEX runs_status ON runs(status, created_us, id);"
+    "CREATE INDEX runs_job ON runs(job, created_us, id);"
+    "CREATE TABLE steps2 (run_id TEXT NOT NULL, asset_key TEXT NOT NULL, status TEXT NOT NULL,"
+    " attempt INTEGER NOT NULL DEFAULT 0, pid INTEGER, pid_boot TEXT, pid_start INTEGER, start_us INTEGER,"
+    " end_us INTEGER, error TEXT, log_out TEXT, log_err TEXT, PRIMARY KEY (run_id, asset_key));"
+    "INSERT INTO steps2 SELECT run_id, asset_key, " V1_STEP_STATUS ", attempt, pid, NULL, NULL, start_us, end_us,"
+    " error, log_out, log_err FROM steps;"
+    "DROP TABLE steps; ALTER TABLE steps2 RENAME TO steps;"
+    "CREATE TABLE asset_status (asset_key TEXT PRIMARY KEY, status TEXT NOT NULL, ts_us INTEGER NOT NULL);"
+    "INSERT INTO asset_status SELECT asset_key, status, ts FROM (SELECT asset_key, status,"
+    " COALESCE(end_us, start_us, 0) AS ts, ROW_NUMBER() OVER (PARTITION BY asset_key"
+    " ORDER BY COALESCE(end_us, start_us, 0) DESC) AS rn FROM steps WHERE status <> 'PENDING') WHERE rn = 1;"
+    "CREATE TRIGGER steps_asset_status_ins AFTER INSERT ON steps WHEN new.status <> 'PENDING'" ASSET_STATUS_UPSERT
+    "CREATE TRIGGER steps_asset_status_upd AFTER UPDATE ON steps WHEN new.status <> 'PENDING'" ASSET_STATUS_UPSERT,
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 static int db_err(sqlite_store *s, floe_err *err, const char *what) {
-  return floe_err_set(err, FLOE_EDB, "instance database: %s: %s", what, sqlite3_errmsg(s->db));
+  int rc = floe_err_set(err, FLOE_EDB, "instance database: %s: %s", what, sqlite3_errmsg(s->db));
+  if (s->depth > 0 && !s->failed) { /* the transaction is poisoned: its commit rolls back */
+    s->failed = true;
+    snprintf(s->fail_msg, sizeof s->fail_msg, "%s: %s", what, sqlite3_errmsg(s->db));
+  }
+  return rc;
 }
 
 static bool is_busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
@@ -106,6 +151,49 @@ static int step_done(sqlite_store *s, sqlite3_stmt *st, floe_err *err) {
   }
 }
 
+/* Runs a write statement and releases it. */
+static int write_stmt(sqlite_store *s, sqlite3_stmt *st, floe_err *err) {
+  int rc = step_done(s, st, err);
+  unprep(s, st);
+  return rc;
+}
+
+/* Reads one row into rec (rec_size bytes, zeroed); false when out of memory. */
+typedef bool (*row_reader)(floe_arena *a, sqlite3_stmt *st, void *rec);
+
+/* The one loop that collects a query's rows: an arena array of *n records in *out. A read that ends in
+ * anything but SQLITE_DONE is an error, never a short list. Releases st. */
+static int collect_rows(sqlite_store *s, sqlite3_stmt *st, floe_arena *a, size_t rec_size, row_reader read,
+                        void **out, size_t *n, floe_err *err) {
+  char *tmp = NULL;
+  size_t k = 0, cap = 0;
+  int rc = 0, src;
+  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    if (k == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      char *nt = floe_realloc(tmp, ncap * rec_size);
+      if (!nt) break;
+      tmp = nt;
+      cap = ncap;
+    }
+    memset(tmp + k * rec_size, 0, rec_size);
+    if (!read(a, st, tmp + k * rec_size)) break;
+    k++;
+  }
+  if (src == SQLITE_ROW) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  else if (src != SQLITE_DONE) rc = db_err(s, err, sqlite3_sql(st));
+  unprep(s, st);
+  char *arr = rc ? NULL : floe_arena_alloc(a, rec_size * (k + 1));
+  if (!rc && !arr) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  if (!rc) {
+    if (k) memcpy(arr, tmp, rec_size * k);
+    *out = arr;
+    *n = k;
+  }
+  floe_free(tmp);
+  return rc;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *v) {
   if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
   else sqlite3_bind_null(st, i);
@@ -114,49 +202,69 @@ static void bind_i64(sqlite3_stmt *st, int i, int64_t v) {
   if (v) sqlite3_bind_int64(st, i, v);
   else sqlite3_bind_null(st, i);
 }
-static const char *col_text(floe_arena *a, sqlite3_stmt *st, int i) {
+/* col_text: NULL stays NULL; *ok turns false when the copy ran out of memory */
+static const char *col_text_ok(floe_arena *a, sqlite3_stmt *st, int i, bool *ok) {
   const unsigned char *t = sqlite3_column_text(st, i);
-  return t ? floe_arena_strdup(a, (const char *)t) : NULL;
+  if (!t) return NULL;
+  char *c = floe_arena_strdup(a, (const char *)t);
+  if (!c) *ok = false;
+  return c;
+}
+static int col_status(sqlite3_stmt *st, int i, int (*parse)(const char *)) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? parse((const char *)t) : -1;
 }
 
 static int sq_begin(floe_store *b, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   if (s->depth++ > 0) return 0;
+  s->failed = false;
   int rc = exec_retry(s, "BEGIN IMMEDIATE", err);
   if (rc) s->depth = 0;
   return rc;
 }
 
-static int sq_commit(floe_store *b, floe_err *err) {
+static int sq_end(floe_store *b, int rc, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
-  if (s->depth == 0 || --s->depth > 0) return 0;
-  int rc = exec_retry(s, "COMMIT", err);
-  if (rc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  return rc;
+  if (s->depth == 0) return rc;
+  if (rc) s->failed = true;
+  if (--s->depth > 0) return rc;
+  if (s->failed) {
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->failed = false;
+    return rc ? rc : floe_err_set(err, FLOE_EDB, "instance database: a statement failed (%s); the transaction was "
+                                  "rolled back", s->fail_msg);
+  }
+  int crc = exec_retry(s, "COMMIT", err);
+  if (crc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  return crc;
 }
 
 static void sq_close(floe_store *b) {
   sqlite_store *s = (sqlite_store *)b;
-  if (s->depth > 0) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (s->depth > 0) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL); /* never commit what no one ended */
   for (int i = 0; i < STMT_CACHE; i++)
     if (s->cache[i].st) sqlite3_finalize(s->cache[i].st);
   sqlite3_close_v2(s->db);
   floe_free(s);
 }
 
-static int migrate(sqlite_store *s, floe_err *err) {
+static int read_user_version(sqlite_store *s, int *version, floe_err *err) {
   sqlite3_stmt *st = NULL;
-  int version = 0;
   if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) return db_err(s, err, "user_version");
-  if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *version = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
-  if (version >= NMIGRATIONS) return 0;
-  int rc = sq_begin(&s->base, err);
-  if (rc) return rc;
+  return rc == SQLITE_ROW ? 0 : db_err(s, err, "user_version");
+}
+
+static int migrate(sqlite_store *s, floe_err *err) {
+  int version = 0;
+  int rc = read_user_version(s, &version, err);
+  if (rc || version >= NMIGRATIONS) return rc;
+  if ((rc = sq_begin(&s->base, err))) return rc;
   /* re-read inside the write lock: another process may have migrated meanwhile */
-  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    version = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  rc = read_user_version(s, &version, err);
   for (int v = version; v < NMIGRATIONS && !rc; v++) {
     if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
       rc = db_err(s, err, "migration");
@@ -166,12 +274,7 @@ static int migrate(sqlite_store *s, floe_err *err) {
     snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
     if (sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) rc = db_err(s, err, "migration");
   }
-  if (rc) {
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    s->depth = 0;
-    return rc;
-  }
-  return sq_commit(&s->base, err);
+  return sq_end(&s->base, rc, err);
 }
 
 static int sq_run_create(floe_store *b, const floe_run_rec *r, floe_err *err) {
@@ -183,95 +286,102 @@ static int sq_run_create(floe_store *b, const floe_run_rec *r, floe_err *err) {
   bind_text(st, 1, r->id);
   bind_text(st, 2, r->job);
   bind_text(st, 3, r->selection);
-  sqlite3_bind_int(st, 4, r->status);
+  bind_text(st, 4, floe_run_status_name(r->status));
   bind_text(st, 5, r->tags_json);
   bind_text(st, 6, r->config_yaml);
   bind_text(st, 7, r->parent_run_id);
   bind_text(st, 8, r->root_run_id);
   sqlite3_bind_int64(st, 9, r->created_us ? r->created_us : floe_now_us());
-  int rc = step_done(s, st, err);
+  return write_stmt(s, st, err);
+}
+
+static int run_exists(sqlite_store *s, const char *id, bool *found, floe_err *err) {
+  static const char sql[] = "SELECT 1 FROM runs WHERE id=?";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, id);
+  int src = sqlite3_step(st);
+  *found = src == SQLITE_ROW;
+  int rc = src == SQLITE_ROW || src == SQLITE_DONE ? 0 : db_err(s, err, "run lookup");
   unprep(s, st);
   return rc;
 }
 
-static int sq_run_set_status(floe_store *b, const char *id, int status, const char *error, floe_err *err) {
+/* One compare-and-swap UPDATE: the from statuses are ?10..?17 (unused ones NULL, which match nothing). */
+static int sq_run_transition(floe_store *b, const char *id, int to, unsigned from_mask, const floe_proc_id *w,
+                             const char *error, bool *changed, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   static const char sql[] =
       "UPDATE runs SET status=?1, error=COALESCE(?2, error),"
-      " start_us=CASE WHEN ?1=2 AND start_us IS NULL THEN ?3 ELSE start_us END,"
-      " end_us=CASE WHEN ?1 IN (3,4,6) THEN ?3 ELSE end_us END WHERE id=?4";
+      " start_us=CASE WHEN ?1='STARTED' THEN COALESCE(start_us, ?3) ELSE start_us END,"
+      " end_us=CASE WHEN ?4 THEN ?3 ELSE end_us END,"
+      " worker_pid=COALESCE(?5, worker_pid), worker_host=COALESCE(?6, worker_host),"
+      " worker_boot=COALESCE(?7, worker_boot), worker_start=COALESCE(?8, worker_start),"
+      " heartbeat_us=CASE WHEN ?5 IS NOT NULL THEN ?3 ELSE heartbeat_us END"
+      " WHERE id=?9 AND status IN (?10,?11,?12,?13,?14,?15,?16,?17)";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
-  sqlite3_bind_int(st, 1, status);
+  bind_text(st, 1, floe_run_status_name(to));
   bind_text(st, 2, error);
   sqlite3_bind_int64(st, 3, floe_now_us());
-  bind_text(st, 4, id);
+  sqlite3_bind_int(st, 4, floe_run_status_done(to));
+  if (w) {
+    sqlite3_bind_int(st, 5, w->pid);
+    bind_text(st, 6, w->host);
+    bind_text(st, 7, w->boot_id);
+    bind_i64(st, 8, w->start_ticks);
+  }
+  bind_text(st, 9, id);
+  for (int i = 0, k = 10; i < FLOE_RUN_NSTATUS && k <= 17; i++)
+    if (from_mask & (1u << i)) bind_text(st, k++, floe_run_status_name(i));
   int rc = step_done(s, st, err);
+  *changed = !rc && sqlite3_changes(s->db) > 0;
   unprep(s, st);
-  return rc;
-}
-
-static int sq_run_cas_status(floe_store *b, const char *id, int from, int to, bool *changed, floe_err *err) {
-  sqlite_store *s = (sqlite_store *)b;
-  static const char sql[] = "UPDATE runs SET status=?1, end_us=CASE WHEN ?1 IN (3,4,6) THEN ?2 ELSE end_us END"
-                            " WHERE id=?3 AND status=?4";
-  sqlite3_stmt *st = prep(s, sql, err);
-  if (!st) return FLOE_EDB;
-  sqlite3_bind_int(st, 1, to);
-  sqlite3_bind_int64(st, 2, floe_now_us());
-  bind_text(st, 3, id);
-  sqlite3_bind_int(st, 4, from);
-  int rc = step_done(s, st, err);
-  if (!rc && changed) *changed = sqlite3_changes(s->db) > 0;
-  unprep(s, st);
-  return rc;
-}
-
-static int sq_run_set_worker(floe_store *b, const char *id, int pid, floe_err *err) {
-  sqlite_store *s = (sqlite_store *)b;
-  static const char sql[] = "UPDATE runs SET worker_pid=?1, heartbeat_us=?2 WHERE id=?3";
-  sqlite3_stmt *st = prep(s, sql, err);
-  if (!st) return FLOE_EDB;
-  sqlite3_bind_int(st, 1, pid);
-  sqlite3_bind_int64(st, 2, floe_now_us());
-  bind_text(st, 3, id);
-  int rc = step_done(s, st, err);
-  unprep(s, st);
+  if (!rc && !*changed) {
+    bool found = false;
+    if ((rc = run_exists(s, id, &found, err)) == 0 && !found)
+      rc = floe_err_set(err, FLOE_ENOTFOUND, "no run with id '%s'", id);
+  }
   return rc;
 }
 
 static int sq_run_heartbeat(floe_store *b, const char *id, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
-  static const char sql[] = "UPDATE runs SET heartbeat_us=?1 WHERE id=?2";
+  static const char sql[] =
+      "UPDATE runs SET heartbeat_us=?1 WHERE id=?2 AND status IN ('STARTING','STARTED','CANCELING')";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   sqlite3_bind_int64(st, 1, floe_now_us());
   bind_text(st, 2, id);
-  int rc = step_done(s, st, err);
-  unprep(s, st);
-  return rc;
+  return write_stmt(s, st, err);
 }
 
 #define RUN_COLS                                                                                                       \
-  "id, job, selection, status, tags, config, parent_run_id, root_run_id, error, worker_pid, created_us,"             \
-  " start_us, end_us, heartbeat_us"
+  "id, job, selection, status, tags, config, parent_run_id, root_run_id, error, worker_pid, worker_host,"            \
+  " worker_boot, worker_start, created_us, start_us, end_us, heartbeat_us"
 
-static void read_run(floe_arena *a, sqlite3_stmt *st, floe_run_rec *r) {
-  memset(r, 0, sizeof *r);
-  snprintf(r->id, sizeof r->id, "%s", (const char *)sqlite3_column_text(st, 0));
-  r->job = col_text(a, st, 1);
-  r->selection = col_text(a, st, 2);
-  r->status = sqlite3_column_int(st, 3);
-  r->tags_json = col_text(a, st, 4);
-  r->config_yaml = col_text(a, st, 5);
-  r->parent_run_id = col_text(a, st, 6);
-  r->root_run_id = col_text(a, st, 7);
-  r->error = col_text(a, st, 8);
-  r->worker_pid = sqlite3_column_int(st, 9);
-  r->created_us = sqlite3_column_int64(st, 10);
-  r->start_us = sqlite3_column_int64(st, 11);
-  r->end_us = sqlite3_column_int64(st, 12);
-  r->heartbeat_us = sqlite3_column_int64(st, 13);
+static bool read_run(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_run_rec *r = rec;
+  bool ok = true;
+  const unsigned char *id = sqlite3_column_text(st, 0);
+  snprintf(r->id, sizeof r->id, "%s", id ? (const char *)id : "");
+  r->job = col_text_ok(a, st, 1, &ok);
+  r->selection = col_text_ok(a, st, 2, &ok);
+  r->status = col_status(st, 3, floe_run_status_parse);
+  r->tags_json = col_text_ok(a, st, 4, &ok);
+  r->config_yaml = col_text_ok(a, st, 5, &ok);
+  r->parent_run_id = col_text_ok(a, st, 6, &ok);
+  r->root_run_id = col_text_ok(a, st, 7, &ok);
+  r->error = col_text_ok(a, st, 8, &ok);
+  r->worker.pid = sqlite3_column_int(st, 9);
+  r->worker.host = col_text_ok(a, st, 10, &ok);
+  r->worker.boot_id = col_text_ok(a, st, 11, &ok);
+  r->worker.start_ticks = sqlite3_column_int64(st, 12);
+  r->created_us = sqlite3_column_int64(st, 13);
+  r->start_us = sqlite3_column_int64(st, 14);
+  r->end_us = sqlite3_column_int64(st, 15);
+  r->heartbeat_us = sqlite3_column_int64(st, 16);
+  return ok;
 }
 
 static int sq_run_get(floe_store *b, floe_arena *a, const char *id, floe_run_rec *out, floe_err *err) {
@@ -281,100 +391,101 @@ static int sq_run_get(floe_store *b, floe_arena *a, const char *id, floe_run_rec
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   bind_text(st, 1, id);
-  int n = 0, rc = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == 0) read_run(a, st, out);
-    n++;
-  }
-  unprep(s, st);
-  if (rc != SQLITE_DONE) return db_err(s, err, "run get");
+  floe_run_rec *rows;
+  size_t n = 0;
+  int rc = collect_rows(s, st, a, sizeof *rows, read_run, (void **)&rows, &n, err);
+  if (rc) return rc;
   if (n == 0) return floe_err_set(err, FLOE_ENOTFOUND, "no run with id '%s' (see `floe run list`)", id);
   if (n > 1) return floe_err_set(err, FLOE_EINPUT, "run id prefix '%s' is ambiguous; give more characters", id);
+  *out = rows[0];
   return 0;
 }
+
+/* One statement per filter shape, each served by an index in created order (no sort, no full scan):
+ * runs_created, runs_status, runs_job. A `?1 < 0 OR status = ?1` form would defeat them all. */
+#define RUN_LIST(where) "SELECT " RUN_COLS " FROM runs WHERE " where "created_us >= ?3 ORDER BY created_us DESC, id DESC LIMIT ?4"
+static const char *const run_list_sql[4] = {
+    RUN_LIST(""),
+    RUN_LIST("status = ?1 AND "),
+    RUN_LIST("job = ?2 AND "),
+    RUN_LIST("status = ?1 AND job = ?2 AND "),
+};
 
 static int sq_run_list(floe_store *b, floe_arena *a, const floe_run_filter *f, floe_run_rec **out, size_t *n,
                        floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
-  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE (?1 < 0 OR status = ?1) AND (?2 IS NULL OR job = ?2)"
-                            " AND created_us >= ?3 ORDER BY created_us DESC, id DESC LIMIT ?4";
+  bool by_status = f && f->status >= 0, by_job = f && f->job;
+  sqlite3_stmt *st = prep(s, run_list_sql[by_status | by_job << 1], err);
+  if (!st) return FLOE_EDB;
+  if (by_status) bind_text(st, 1, floe_run_status_name(f->status));
+  if (by_job) bind_text(st, 2, f->job);
+  sqlite3_bind_int64(st, 3, f ? f->since_us : 0);
+  sqlite3_bind_int(st, 4, f && f->limit > 0 ? f->limit : 50);
+  return collect_rows(s, st, a, sizeof **out, read_run, (void **)out, n, err);
+}
+
+static int sq_run_list_stale(floe_store *b, floe_arena *a, int64_t before_us, floe_run_rec **out, size_t *n,
+                             floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE status IN ('STARTING','STARTED','CANCELING')"
+                            " AND COALESCE(heartbeat_us, created_us) < ?1 ORDER BY heartbeat_us LIMIT 1000";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
-  sqlite3_bind_int(st, 1, f ? f->status : -1);
-  bind_text(st, 2, f ? f->job : NULL);
-  sqlite3_bind_int64(st, 3, f ? f->since_us : 0);
-  int limit = f && f->limit > 0 ? f->limit : 50;
-  sqlite3_bind_int(st, 4, limit);
-  floe_run_rec *arr = floe_arena_alloc(a, sizeof *arr * (size_t)limit);
-  size_t k = 0;
-  int rc;
-  while (arr && (rc = sqlite3_step(st)) == SQLITE_ROW) read_run(a, st, &arr[k++]);
-  unprep(s, st);
-  if (!arr) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-  *out = arr;
-  *n = k;
-  return 0;
+  sqlite3_bind_int64(st, 1, before_us);
+  return collect_rows(s, st, a, sizeof **out, read_run, (void **)out, n, err);
 }
 
 static int sq_step_upsert(floe_store *b, const floe_step_rec *r, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   static const char sql[] =
-      "INSERT INTO steps (run_id, asset_key, status, attempt, pid, start_us, end_us, error, log_out, log_err)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, asset_key) DO UPDATE SET status=excluded.status,"
-      " attempt=excluded.attempt, pid=excluded.pid, start_us=COALESCE(excluded.start_us, start_us),"
-      " end_us=excluded.end_us, error=excluded.error, log_out=COALESCE(excluded.log_out, log_out),"
-      " log_err=COALESCE(excluded.log_err, log_err)";
+      "INSERT INTO steps (run_id, asset_key, status, attempt, pid, pid_boot, pid_start, start_us, end_us, error,"
+      " log_out, log_err) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, asset_key) DO UPDATE SET"
+      " status=excluded.status, attempt=excluded.attempt, pid=excluded.pid, pid_boot=excluded.pid_boot,"
+      " pid_start=excluded.pid_start, start_us=COALESCE(excluded.start_us, start_us), end_us=excluded.end_us,"
+      " error=excluded.error, log_out=COALESCE(excluded.log_out, log_out), log_err=COALESCE(excluded.log_err, log_err)";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   bind_text(st, 1, r->run_id);
   bind_text(st, 2, r->asset_key);
-  sqlite3_bind_int(st, 3, r->status);
+  bind_text(st, 3, floe_step_status_name(r->status));
   sqlite3_bind_int(st, 4, r->attempt);
-  bind_i64(st, 5, r->pid);
-  bind_i64(st, 6, r->start_us);
-  bind_i64(st, 7, r->end_us);
-  bind_text(st, 8, r->error);
-  bind_text(st, 9, r->log_out);
-  bind_text(st, 10, r->log_err);
-  int rc = step_done(s, st, err);
-  unprep(s, st);
-  return rc;
+  bind_i64(st, 5, r->proc.pid);
+  bind_text(st, 6, r->proc.pid ? r->proc.boot_id : NULL);
+  bind_i64(st, 7, r->proc.pid ? r->proc.start_ticks : 0);
+  bind_i64(st, 8, r->start_us);
+  bind_i64(st, 9, r->end_us);
+  bind_text(st, 10, r->error);
+  bind_text(st, 11, r->log_out);
+  bind_text(st, 12, r->log_err);
+  return write_stmt(s, st, err);
+}
+
+static bool read_step(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_step_rec *r = rec;
+  bool ok = true;
+  r->run_id = col_text_ok(a, st, 0, &ok);
+  r->asset_key = col_text_ok(a, st, 1, &ok);
+  r->status = col_status(st, 2, floe_step_status_parse);
+  r->attempt = sqlite3_column_int(st, 3);
+  r->proc.pid = sqlite3_column_int(st, 4);
+  r->proc.boot_id = col_text_ok(a, st, 5, &ok);
+  r->proc.start_ticks = sqlite3_column_int64(st, 6);
+  r->start_us = sqlite3_column_int64(st, 7);
+  r->end_us = sqlite3_column_int64(st, 8);
+  r->error = col_text_ok(a, st, 9, &ok);
+  r->log_out = col_text_ok(a, st, 10, &ok);
+  r->log_err = col_text_ok(a, st, 11, &ok);
+  return ok;
 }
 
 static int sq_step_list(floe_store *b, floe_arena *a, const char *run_id, floe_step_rec **out, size_t *n, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
-  static const char sql[] = "SELECT run_id, asset_key, status, attempt, pid, start_us, end_us, error, log_out, log_err"
-                            " FROM steps WHERE run_id=? ORDER BY COALESCE(start_us, 9e18), rowid";
+  static const char sql[] = "SELECT run_id, asset_key, status, attempt, pid, pid_boot, pid_start, start_us, end_us,"
+                            " error, log_out, log_err FROM steps WHERE run_id=? ORDER BY COALESCE(start_us, 9e18), rowid";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   bind_text(st, 1, run_id);
-  floe_vec v = {0};
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    floe_step_rec *r = floe_arena_alloc(a, sizeof *r);
-    if (!r || floe_vec_push(&v, r)) {
-      unprep(s, st);
-      floe_vec_free(&v);
-      return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-    }
-    r->run_id = col_text(a, st, 0);
-    r->asset_key = col_text(a, st, 1);
-    r->status = sqlite3_column_int(st, 2);
-    r->attempt = sqlite3_column_int(st, 3);
-    r->pid = sqlite3_column_int(st, 4);
-    r->start_us = sqlite3_column_int64(st, 5);
-    r->end_us = sqlite3_column_int64(st, 6);
-    r->error = col_text(a, st, 7);
-    r->log_out = col_text(a, st, 8);
-    r->log_err = col_text(a, st, 9);
-  }
-  unprep(s, st);
-  floe_step_rec *arr = floe_arena_alloc(a, sizeof *arr * (v.len + 1));
-  for (size_t i = 0; arr && i < v.len; i++) arr[i] = *(floe_step_rec *)v.items[i];
-  *out = arr;
-  *n = v.len;
-  floe_vec_free(&v);
-  return arr ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  return collect_rows(s, st, a, sizeof **out, read_step, (void **)out, n, err);
 }
 
 static int sq_event_append(floe_store *b, const floe_event_rec *e, floe_err *err) {
@@ -390,9 +501,21 @@ static int sq_event_append(floe_store *b, const floe_event_rec *e, floe_err *err
   bind_text(st, 5, e->message);
   bind_text(st, 6, e->data_json);
   sqlite3_bind_int64(st, 7, e->ts_us ? e->ts_us : floe_now_us());
-  int rc = step_done(s, st, err);
-  unprep(s, st);
-  return rc;
+  return write_stmt(s, st, err);
+}
+
+static bool read_event(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_event_rec *r = rec;
+  bool ok = true;
+  r->id = sqlite3_column_int64(st, 0);
+  r->run_id = col_text_ok(a, st, 1, &ok);
+  r->asset_key = col_text_ok(a, st, 2, &ok);
+  r->type = col_text_ok(a, st, 3, &ok);
+  r->level = col_text_ok(a, st, 4, &ok);
+  r->message = col_text_ok(a, st, 5, &ok);
+  r->data_json = col_text_ok(a, st, 6, &ok);
+  r->ts_us = sqlite3_column_int64(st, 7);
+  return ok;
 }
 
 static int sq_event_list(floe_store *b, floe_arena *a, const char *run_id, int64_t after, floe_event_rec **out,
@@ -404,30 +527,7 @@ static int sq_event_list(floe_store *b, floe_arena *a, const char *run_id, int64
   if (!st) return FLOE_EDB;
   bind_text(st, 1, run_id);
   sqlite3_bind_int64(st, 2, after);
-  floe_vec v = {0};
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    floe_event_rec *r = floe_arena_alloc(a, sizeof *r);
-    if (!r || floe_vec_push(&v, r)) {
-      unprep(s, st);
-      floe_vec_free(&v);
-      return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-    }
-    r->id = sqlite3_column_int64(st, 0);
-    r->run_id = col_text(a, st, 1);
-    r->asset_key = col_text(a, st, 2);
-    r->type = col_text(a, st, 3);
-    r->level = col_text(a, st, 4);
-    r->message = col_text(a, st, 5);
-    r->data_json = col_text(a, st, 6);
-    r->ts_us = sqlite3_column_int64(st, 7);
-  }
-  unprep(s, st);
-  floe_event_rec *arr = floe_arena_alloc(a, sizeof *arr * (v.len + 1));
-  for (size_t i = 0; arr && i < v.len; i++) arr[i] = *(floe_event_rec *)v.items[i];
-  *out = arr;
-  *n = v.len;
-  floe_vec_free(&v);
-  return arr ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  return collect_rows(s, st, a, sizeof **out, read_event, (void **)out, n, err);
 }
 
 static int sq_mat_put(floe_store *b, const floe_materialization_rec *m, floe_err *err) {
@@ -441,9 +541,17 @@ static int sq_mat_put(floe_store *b, const floe_materialization_rec *m, floe_err
   bind_text(st, 2, m->run_id);
   bind_text(st, 3, m->metadata_json);
   sqlite3_bind_int64(st, 4, m->ts_us ? m->ts_us : floe_now_us());
-  int rc = step_done(s, st, err);
-  unprep(s, st);
-  return rc;
+  return write_stmt(s, st, err);
+}
+
+static bool read_mat(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_materialization_rec *r = rec;
+  bool ok = true;
+  r->asset_key = col_text_ok(a, st, 0, &ok);
+  r->run_id = col_text_ok(a, st, 1, &ok);
+  r->metadata_json = col_text_ok(a, st, 2, &ok);
+  r->ts_us = sqlite3_column_int64(st, 3);
+  return ok;
 }
 
 static int sq_mat_list(floe_store *b, floe_arena *a, floe_materialization_rec **out, size_t *n, floe_err *err) {
@@ -451,69 +559,63 @@ static int sq_mat_list(floe_store *b, floe_arena *a, floe_materialization_rec **
   static const char sql[] = "SELECT asset_key, run_id, metadata, ts_us FROM materializations ORDER BY asset_key";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
-  floe_vec v = {0};
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    floe_materialization_rec *r = floe_arena_alloc(a, sizeof *r);
-    if (!r || floe_vec_push(&v, r)) {
-      unprep(s, st);
-      floe_vec_free(&v);
-      return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-    }
-    r->asset_key = col_text(a, st, 0);
-    r->run_id = col_text(a, st, 1);
-    r->metadata_json = col_text(a, st, 2);
-    r->ts_us = sqlite3_column_int64(st, 3);
-  }
-  unprep(s, st);
-  floe_materialization_rec *arr = floe_arena_alloc(a, sizeof *arr * (v.len + 1));
-  for (size_t i = 0; arr && i < v.len; i++) arr[i] = *(floe_materialization_rec *)v.items[i];
-  *out = arr;
-  *n = v.len;
-  floe_vec_free(&v);
-  return arr ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  return collect_rows(s, st, a, sizeof **out, read_mat, (void **)out, n, err);
+}
+
+typedef struct asset_status_row {
+  const char *key;
+  int status;
+} asset_status_row;
+
+static bool read_asset_status(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  asset_status_row *r = rec;
+  bool ok = true;
+  r->key = col_text_ok(a, st, 0, &ok);
+  r->status = col_status(st, 1, floe_step_status_parse);
+  return ok && r->key;
 }
 
 static int sq_asset_last_status(floe_store *b, floe_arena *a, const char ***keys, int **sts, size_t *n, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
-  /* the step of each asset with the newest end (or start) time */
-  static const char sql[] = "SELECT asset_key, status FROM (SELECT asset_key, status, ROW_NUMBER() OVER"
-                            " (PARTITION BY asset_key ORDER BY COALESCE(end_us, start_us, 0) DESC) AS rn FROM steps"
-                            " WHERE status NOT IN (0)) WHERE rn = 1";
+  static const char sql[] = "SELECT asset_key, status FROM asset_status ORDER BY asset_key";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
-  floe_vec v = {0};
-  floe_vec vs = {0};
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    const char *k = col_text(a, st, 0);
-    if (!k || floe_vec_push(&v, (void *)k) || floe_vec_push(&vs, (void *)(intptr_t)sqlite3_column_int(st, 1))) {
-      unprep(s, st);
-      floe_vec_free(&v);
-      floe_vec_free(&vs);
-      return floe_err_set(err, FLOE_ENOMEM, "out of memory");
-    }
-  }
-  unprep(s, st);
-  const char **ka = floe_arena_alloc(a, sizeof *ka * (v.len + 1));
-  int *sa = floe_arena_alloc(a, sizeof *sa * (v.len + 1));
-  for (size_t i = 0; ka && sa && i < v.len; i++) {
-    ka[i] = v.items[i];
-    sa[i] = (int)(intptr_t)vs.items[i];
+  asset_status_row *rows;
+  int rc = collect_rows(s, st, a, sizeof *rows, read_asset_status, (void **)&rows, n, err);
+  if (rc) return rc;
+  const char **ka = floe_arena_alloc(a, sizeof *ka * (*n + 1));
+  int *sa = floe_arena_alloc(a, sizeof *sa * (*n + 1));
+  if (!ka || !sa) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  for (size_t i = 0; i < *n; i++) {
+    ka[i] = rows[i].key;
+    sa[i] = rows[i].status;
   }
   *keys = ka;
   *sts = sa;
-  *n = v.len;
-  floe_vec_free(&v);
-  floe_vec_free(&vs);
-  return ka && sa ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  return 0;
 }
 
 static void *sq_handle(floe_store *b) { return ((sqlite_store *)b)->db; }
 
 static const floe_store_ops sqlite_ops = {
-    "sqlite",         sq_close,          sq_begin,      sq_commit,       sq_run_create,  sq_run_set_status,
-    sq_run_cas_status, sq_run_set_worker, sq_run_heartbeat, sq_run_get,  sq_run_list,    sq_step_upsert,
-    sq_step_list,     sq_event_append,   sq_event_list, sq_mat_put,      sq_mat_list,    sq_asset_last_status,
-    sq_handle,
+    .name = "sqlite",
+    .close = sq_close,
+    .begin = sq_begin,
+    .end = sq_end,
+    .run_create = sq_run_create,
+    .run_transition = sq_run_transition,
+    .run_heartbeat = sq_run_heartbeat,
+    .run_list_stale = sq_run_list_stale,
+    .run_get = sq_run_get,
+    .run_list = sq_run_list,
+    .step_upsert = sq_step_upsert,
+    .step_list = sq_step_list,
+    .event_append = sq_event_append,
+    .event_list = sq_event_list,
+    .mat_put = sq_mat_put,
+    .mat_list = sq_mat_list,
+    .asset_last_status = sq_asset_last_status,
+    .sqlite_handle = sq_handle,
 };
 
 int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err) {

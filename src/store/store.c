@@ -1,20 +1,55 @@
-/* store.c — the instance-storage interface: picks a backend and forwards calls to it. */
+/* store.c — the instance-storage interface: status names, the run state machine, and dispatch to the
+ * backend that keeps the data. */
 #include <strings.h>
 #include "store_int.h"
 
-static const char *const run_names[] = {"QUEUED", "STARTING", "STARTED", "SUCCESS", "FAILURE", "CANCELING", "CANCELED"};
-static const char *const step_names[] = {"PENDING", "RUNNING", "SUCCESS", "FAILURE", "SKIPPED", "CANCELED", "RETRYING"};
+static const char *const run_names[FLOE_RUN_NSTATUS] = {
+    [FLOE_RUN_QUEUED] = "QUEUED",       [FLOE_RUN_STARTING] = "STARTING", [FLOE_RUN_STARTED] = "STARTED",
+    [FLOE_RUN_SUCCESS] = "SUCCESS",     [FLOE_RUN_FAILURE] = "FAILURE",   [FLOE_RUN_CANCELING] = "CANCELING",
+    [FLOE_RUN_CANCELED] = "CANCELED",   [FLOE_RUN_AWAITING_APPROVAL] = "AWAITING_APPROVAL",
+};
+static const char *const step_names[FLOE_STEP_NSTATUS] = {
+    [FLOE_STEP_PENDING] = "PENDING", [FLOE_STEP_RUNNING] = "RUNNING",   [FLOE_STEP_SUCCESS] = "SUCCESS",
+    [FLOE_STEP_FAILURE] = "FAILURE", [FLOE_STEP_SKIPPED] = "SKIPPED",   [FLOE_STEP_CANCELED] = "CANCELED",
+    [FLOE_STEP_RETRYING] = "RETRYING",
+};
 
-const char *floe_run_status_name(int s) { return s >= 0 && s < 7 ? run_names[s] : "UNKNOWN"; }
-const char *floe_step_status_name(int s) { return s >= 0 && s < 7 ? step_names[s] : "UNKNOWN"; }
+#define B(s) (1u << FLOE_RUN_##s)
+/* The run state machine: for each target status, the statuses a run may enter it from. Every status
+ * change in every process goes through floe_store_run_transition, which turns this row into the
+ * `WHERE status IN (...)` of one compare-and-swap UPDATE. */
+static const unsigned transition_from[FLOE_RUN_NSTATUS] = {
+    [FLOE_RUN_QUEUED] = B(AWAITING_APPROVAL),
+    [FLOE_RUN_STARTING] = B(QUEUED),
+    [FLOE_RUN_STARTED] = B(STARTING),
+    [FLOE_RUN_SUCCESS] = B(STARTED),
+    [FLOE_RUN_FAILURE] = B(QUEUED) | B(STARTING) | B(STARTED) | B(CANCELING),
+    [FLOE_RUN_CANCELING] = B(STARTING) | B(STARTED),
+    [FLOE_RUN_CANCELED] = B(QUEUED) | B(AWAITING_APPROVAL) | B(CANCELING),
+    [FLOE_RUN_AWAITING_APPROVAL] = 0, /* entered only at creation */
+};
+#undef B
+
+const char *floe_run_status_name(int s) { return s >= 0 && s < FLOE_RUN_NSTATUS ? run_names[s] : "UNKNOWN"; }
+const char *floe_step_status_name(int s) { return s >= 0 && s < FLOE_STEP_NSTATUS ? step_names[s] : "UNKNOWN"; }
 int floe_run_status_parse(const char *s) {
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < FLOE_RUN_NSTATUS; i++)
     if (!strcasecmp(s, run_names[i])) return i;
   if (!strcasecmp(s, "failed")) return FLOE_RUN_FAILURE;
   if (!strcasecmp(s, "running")) return FLOE_RUN_STARTED;
   return -1;
 }
+int floe_step_status_parse(const char *s) {
+  for (int i = 0; i < FLOE_STEP_NSTATUS; i++)
+    if (!strcasecmp(s, step_names[i])) return i;
+  return -1;
+}
 bool floe_run_status_done(int s) { return s == FLOE_RUN_SUCCESS || s == FLOE_RUN_FAILURE || s == FLOE_RUN_CANCELED; }
+bool floe_run_status_live(int s) { return s == FLOE_RUN_STARTING || s == FLOE_RUN_STARTED || s == FLOE_RUN_CANCELING; }
+unsigned floe_run_transition_from(int to) { return to >= 0 && to < FLOE_RUN_NSTATUS ? transition_from[to] : 0; }
+bool floe_run_transition_allowed(int from, int to) {
+  return from >= 0 && from < FLOE_RUN_NSTATUS && (floe_run_transition_from(to) & (1u << from));
+}
 
 int floe_store_open(const char *db_path, floe_store **out, floe_err *err) {
   /* Only SQLite today; a "postgres:" URL will select the PostgreSQL backend. */
@@ -25,18 +60,29 @@ void floe_store_close(floe_store *s) {
   if (s) s->ops->close(s);
 }
 int floe_store_begin(floe_store *s, floe_err *err) { return s->ops->begin(s, err); }
-int floe_store_commit(floe_store *s, floe_err *err) { return s->ops->commit(s, err); }
-int floe_store_run_create(floe_store *s, const floe_run_rec *r, floe_err *err) { return s->ops->run_create(s, r, err); }
-int floe_store_run_set_status(floe_store *s, const char *id, int st, const char *e, floe_err *err) {
-  return s->ops->run_set_status(s, id, st, e, err);
+int floe_store_commit(floe_store *s, floe_err *err) { return s->ops->end(s, 0, err); }
+int floe_store_end(floe_store *s, int rc, floe_err *err) { return s->ops->end(s, rc, err); }
+int floe_store_run_create(floe_store *s, const floe_run_rec *r, floe_err *err) {
+  if (r->status != FLOE_RUN_QUEUED && r->status != FLOE_RUN_AWAITING_APPROVAL)
+    return floe_err_set(err, FLOE_EINPUT, "a run starts QUEUED or AWAITING_APPROVAL, not %s",
+                        floe_run_status_name(r->status));
+  return s->ops->run_create(s, r, err);
 }
-int floe_store_run_cas_status(floe_store *s, const char *id, int from, int to, bool *changed, floe_err *err) {
-  return s->ops->run_cas_status(s, id, from, to, changed, err);
-}
-int floe_store_run_set_worker(floe_store *s, const char *id, int pid, floe_err *err) {
-  return s->ops->run_set_worker(s, id, pid, err);
+int floe_store_run_transition(floe_store *s, const char *id, int to, const floe_proc_id *worker, const char *error,
+                              bool *changed, floe_err *err) {
+  bool ch = false;
+  if (changed) *changed = false;
+  if (!floe_run_transition_from(to))
+    return floe_err_set(err, FLOE_EINPUT, "no run may move to %s", floe_run_status_name(to));
+  int rc = s->ops->run_transition(s, id, to, floe_run_transition_from(to), worker, error, &ch, err);
+  if (changed) *changed = ch;
+  return rc;
 }
 int floe_store_run_heartbeat(floe_store *s, const char *id, floe_err *err) { return s->ops->run_heartbeat(s, id, err); }
+int floe_store_run_list_stale(floe_store *s, floe_arena *a, int64_t before_us, floe_run_rec **out, size_t *n,
+                              floe_err *err) {
+  return s->ops->run_list_stale(s, a, before_us, out, n, err);
+}
 int floe_store_run_get(floe_store *s, floe_arena *a, const char *id, floe_run_rec *out, floe_err *err) {
   return s->ops->run_get(s, a, id, out, err);
 }

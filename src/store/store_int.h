@@ -9,12 +9,13 @@ typedef struct floe_store_ops {
   const char *name;
   void (*close)(floe_store *s);
   int (*begin)(floe_store *s, floe_err *err);
-  int (*commit)(floe_store *s, floe_err *err);
+  int (*end)(floe_store *s, int rc, floe_err *err); /* commit when rc == 0, else roll back */
   int (*run_create)(floe_store *s, const floe_run_rec *r, floe_err *err);
-  int (*run_set_status)(floe_store *s, const char *id, int status, const char *error, floe_err *err);
-  int (*run_cas_status)(floe_store *s, const char *id, int from, int to, bool *changed, floe_err *err);
-  int (*run_set_worker)(floe_store *s, const char *id, int pid, floe_err *err);
+  /* from_mask: the statuses (1u << status) the run may be in for the change to apply */
+  int (*run_transition)(floe_store *s, const char *id, int to, unsigned from_mask, const floe_proc_id *worker,
+                        const char *error, bool *changed, floe_err *err);
   int (*run_heartbeat)(floe_store *s, const char *id, floe_err *err);
+  int (*run_list_stale)(floe_store *s, floe_arena *a, int64_t before_us, floe_run_rec **out, size_t *n, floe_err *err);
   int (*run_get)(floe_store *s, floe_arena *a, const char *id, floe_run_rec *out, floe_err *err);
   int (*run_list)(floe_store *s, floe_arena *a, const floe_run_filter *f, floe_run_rec **out, size_t *n, floe_err *err);
   int (*step_upsert)(floe_store *s, const floe_step_rec *st, floe_err *err);

@@ -28,6 +28,16 @@ alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; case "$st
 # marker_alive MARK : a live (non-zombie) process whose command line contains MARK
 marker_alive() { local p; for p in $(pgrep -f "$1"); do alive "$p" && return 0; done; return 1; }
 
+# wait_for CMD... : runs CMD (quietly) every 0.05 s until it succeeds; fails the test after ${WAIT_S:-30} s.
+# Use it instead of a sleep whenever a test waits for something observable to happen.
+wait_for() {
+  local end=$((SECONDS + ${WAIT_S:-30}))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || fail "timed out waiting for: $*"
+    sleep 0.05
+  done
+}
+
 # lake_project [MORE_FLOE_YAML]: $P, a fresh project in $T with the lake namespace `oso` (assets/ and data/
 # made), floe.yaml ending with MORE_FLOE_YAML; f runs floe on it.
 lake_project() {

@@ -14,7 +14,7 @@ pids=()
 for i in $(seq 8); do $FLOE -p $P asset materialize --select '*' > $T/out.$i 2>&1 & pids+=($!); done
 for i in $(seq 8); do wait ${pids[$((i-1))]} || fail "run $i failed: $(cat $T/out.$i)"; done
 cat $T/out.* | grep -qi "locked" && fail "database is locked"
-[ "$(sqlite3 $P/.floe/floe.db "select count(*) from runs where status=3")" = 8 ] || fail "not 8 successful runs"
+[ "$(sqlite3 $P/.floe/floe.db "select count(*) from runs where status='SUCCESS'")" = 8 ] || fail "not 8 successful runs"
 for RUN in $(sqlite3 $P/.floe/floe.db "select id from runs"); do
   q() { sqlite3 $P/.floe/floe.db "select count(*) from events where run_id='$RUN' and type='$1'"; }
   [ "$(q RUN_START)" = 1 ] && [ "$(q RUN_SUCCESS)" = 1 ] && [ "$(q STEP_START)" = 12 ] && [ "$(q STEP_SUCCESS)" = 12 ] \

@@ -22,8 +22,8 @@ for i in $(seq 40); do [ "$(db "select count(*) from events where run_id='$RUN' 
 [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 1'")" = 1 ] || fail "live event not recorded while the step runs"
 [ "$(db "select count(*) from events where run_id='$RUN' and type='LOG' and asset_key='slow'")" = 1 ] || fail "a partial line was recorded"
 touch $P/go
-for i in $(seq 100); do [ "$(db "select status from runs where id='$RUN'")" = 3 ] && break; sleep 0.1; done
-[ "$(db "select status from runs where id='$RUN'")" = 3 ] || fail "run did not succeed"
+for i in $(seq 100); do [ "$(db "select status from runs where id='$RUN'")" = SUCCESS ] && break; sleep 0.1; done
+[ "$(db "select status from runs where id='$RUN'")" = SUCCESS ] || fail "run did not succeed"
 [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 1'")" = 1 ] || fail "event recorded twice"
 [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 2'")" = 1 ] || fail "completed line not recorded"
 [ "$(db "select metadata from materializations where asset_key='slow'")" = '{"a":1,"b":2}' ] || fail "metadata: $(db "select metadata from materializations where asset_key='slow'")"
