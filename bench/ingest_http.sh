@@ -11,7 +11,7 @@ FLOE=${FLOE_BIN:-$PWD/build/floe}
 PAGES=${1:-400}
 . tests/e2e/lib.sh
 python3 tests/e2e/http_api.py $T/port - $((PAGES * 100)) & API=$!
-trap 'kill $API 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $API 2>/dev/null; (exit $rc); cleanup' EXIT  # keep the test's exit status
 for i in $(seq 100); do [ -f $T/port ] && break; sleep 0.05; done
 B=http://127.0.0.1:$(cat $T/port)
 mkdir -p $T/p/assets

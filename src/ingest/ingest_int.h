@@ -120,6 +120,11 @@ int ingest_write_rejects(ingest_ctx *cx, floe_lake *l, floe_err *err) FLOE_WUR;
 /* ---- pure parsers (exposed for tests/unit/ingest) */
 /* Copies the target of rel="next" in a Link header value into next (empty when there is none). */
 void ingest_parse_link(const char *v, size_t len, char *next, size_t cap);
+/* Why an http_json request may not go to (scheme, host, port) when source.url is at (from_scheme, from_host,
+ * from_port) and allow lists other hosts ("host" or "host:port"); NULL when it may: http or https only, never
+ * https to http, the same origin or an allowed host. Hosts lowercase, ports the scheme's default if absent. */
+const char *ingest_http_refusal(const char *from_scheme, const char *from_host, long from_port, const char *scheme,
+                                const char *host, long port, const char *const *allow, size_t nallow);
 /* Walks a dotted path ("data.items", "$.meta.next", "items.0") into a JSON value; NULL when absent. */
 struct json_t;
 struct json_t *ingest_json_path(struct json_t *v, const char *path);

@@ -13,8 +13,18 @@ source.serve); appends one JSON line per request to LOGFILE.
   any path with token=T          401 unless `Authorization: Bearer T`
   /slow                          sleeps 5 s
   /missing                       404
+For the confinement tests (tests/e2e/ingest_http_confine.sh), playing a hostile API:
+  /pages?next=URL                10 events, `Link: <URL>; rel="next"` and {"items": [...], "next": URL}
+  /redirect?to=URL               302 to URL
+  /loop?n=K                      302 to /loop?n=K+1, for ever
+  /bomb?mb=M                     gzip body (a few hundred KB) inflating to M MiB of JSON records
+  /echo_err?pad=P                400 whose body is P x's, then the request's X-Api-Key, then 100 KB
+The same API also answers on 127.0.0.2 at the same port ("another host"), and a raw TCP listener on
+127.0.0.1 (port in PORTFILE.raw) appends to LOGFILE.raw one line per connection and every byte it receives,
+to show that no gopher/dict/ftp request ever reaches a local service. Request log lines name the server
+address that answered ("srv").
 """
-import json, os, socket, sys, threading, time
+import gzip, json, os, socket, sys, threading, time, zlib
 from email.utils import formatdate
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs
@@ -23,6 +33,20 @@ N = int(sys.argv[3]) if len(sys.argv) > 3 else 250
 LOG = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
 hits = {}
 lock = threading.Lock()
+bombs = {}
+
+def bomb(mb):
+    """M MiB of [{"id":i,"pad":"aaa..."},...] gzipped, made once per size (compresses ~1000:1)."""
+    with lock:
+        if mb not in bombs:
+            z = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+            rec = ',{"id":0,"pad":"' + "a" * 1000 + '"}'
+            chunk = (rec * 1024).encode()  # ~1 MiB
+            parts = [z.compress(b'[{"id":0}')]
+            for _ in range(mb): parts.append(z.compress(chunk))
+            parts.append(z.compress(b"]")); parts.append(z.flush())
+            bombs[mb] = b"".join(parts)
+        return bombs[mb]
 
 def event(i):
     return {"id": i, "type": ["PushEvent", "ForkEvent", "WatchEvent"][i % 3],
@@ -49,7 +73,7 @@ class H(BaseHTTPRequestHandler):
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         if LOG:
             with lock, open(LOG, "a") as f:
-                f.write(json.dumps({"t": time.time(), "path": self.path,
+                f.write(json.dumps({"t": time.time(), "path": self.path, "srv": self.server.server_address[0],
                                     "auth": self.headers.get("Authorization"), "x": self.headers.get("X-Api-Key")}) + "\n")
         if q.get("chaos") == "1":
             with lock:
@@ -85,10 +109,48 @@ class H(BaseHTTPRequestHandler):
             end = min(start + 40, N)
             return self.send(200, {"items": [event(i) for i in range(start, end)],
                                    "meta": {"next_cursor": f"c{end}" if end < N else None}})
+        if u.path == "/pages":
+            nxt = q.get("next")
+            return self.send(200, {"items": [event(i) for i in range(10)], "next": nxt},
+                             [("Link", '<%s>; rel="next"' % nxt)] if nxt else [])
+        if u.path == "/redirect":
+            return self.send(302, {"message": "moved"}, [("Location", q["to"])])
+        if u.path == "/loop":
+            return self.send(302, {"message": "moved"}, [("Location", "/loop?n=%d" % (int(q.get("n", 0)) + 1))])
+        if u.path == "/bomb":
+            return self.send(200, bomb(int(q.get("mb", 100))), [("Content-Encoding", "gzip")])
+        if u.path == "/echo_err":
+            body = "x" * int(q.get("pad", 0)) + (self.headers.get("X-Api-Key") or "") + "y" * 100000
+            return self.send(400, body.encode())
         return self.send(404, {"message": "Not Found"})
+
+def raw_listener(portfile):
+    """A plain TCP service on 127.0.0.1: logs each connection and the bytes it receives."""
+    ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(16)
+    with open(portfile + ".tmp", "w") as f: f.write(str(ls.getsockname()[1]))
+    os.rename(portfile + ".tmp", portfile)
+    def serve(c):
+        c.settimeout(2)
+        data = b""
+        try:
+            while True:
+                b = c.recv(4096)
+                if not b: break
+                data += b
+        except OSError: pass
+        c.close()
+        if LOG:
+            with lock, open(LOG + ".raw", "a") as f: f.write(json.dumps({"t": time.time(), "bytes": data.decode("latin-1")}) + "\n")
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
 PORTFILE = os.environ.get("FLOE_SERVE_PORT_FILE") or sys.argv[1]
+if not os.environ.get("FLOE_SERVE_PORT_FILE"):  # "another host" and a raw service, for the confinement tests
+    other = ThreadingHTTPServer(("127.0.0.2", srv.server_address[1]), H)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    threading.Thread(target=raw_listener, args=(PORTFILE + ".raw",), daemon=True).start()
 with open(PORTFILE + ".tmp", "w") as f: f.write(str(srv.server_address[1]))
 os.rename(PORTFILE + ".tmp", PORTFILE)
 srv.serve_forever()

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 P=$T/proj; mkdir -p $P/assets
 python3 "$SRC/tests/e2e/http_api.py" $T/port $T/requests.log 250 & API=$!
-trap 'kill $API 2>/dev/null; cleanup' EXIT
+trap 'rc=$?; kill $API 2>/dev/null; (exit $rc); cleanup' EXIT  # keep the test's exit status
 for i in $(seq 100); do [ -f $T/port ] && break; sleep 0.05; done
 PORT=$(cat $T/port); B=http://127.0.0.1:$PORT
 cat > $P/floe.yaml <<'Y'

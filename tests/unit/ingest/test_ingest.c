@@ -1,6 +1,7 @@
 /* test_ingest.c — the ingest module's pure parsers, without a server or a lake: the Link header, the
  * records path into a JSON body, Retry-After (seconds and HTTP dates), and where the replaced range of
- * mode replace_range comes from (FLOE_START/FLOE_END > run config > range: > source options). */
+ * mode replace_range comes from (FLOE_START/FLOE_END > run config > range: > source options), and where an
+ * http_json request may go (the origin rule of docs/security.md "Remote APIs"). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +148,30 @@ static void test_range_bounds(void) {
   floe_arena_free(&ar);
 }
 
+/* Where an http_json request may go: only http(s), never https -> http, the same origin or an allowed host. */
+static void test_http_refusal(void) {
+  static const char *const allow[] = {"api2.example.com", "cdn.example.com:8443", "[::1]:9000"};
+#define REFUSAL(fs, fh, fp, s, h, p) ingest_http_refusal(fs, fh, fp, s, h, p, allow, 3)
+  CHECK(REFUSAL("https", "api.example.com", 443, "https", "api.example.com", 443) == NULL); /* same origin */
+  CHECK(REFUSAL("https", "api.example.com", 443, "https", "API.example.com", 443) == NULL); /* host case */
+  CHECK(strstr(REFUSAL("https", "api.example.com", 443, "http", "api.example.com", 80), "https to http"));
+  CHECK(strstr(REFUSAL("https", "api.example.com", 443, "http", "api2.example.com", 80), "https to http")); /* allowed host too */
+  CHECK(strstr(REFUSAL("https", "api.example.com", 443, "https", "api.example.com", 8443), "another origin")); /* port */
+  CHECK(strstr(REFUSAL("http", "api.example.com", 80, "https", "api.example.com", 443), "another origin"));  /* scheme */
+  CHECK(strstr(REFUSAL("https", "api.example.com", 443, "https", "evil.example.com", 443), "allow_hosts"));
+  CHECK(REFUSAL("https", "api.example.com", 443, "https", "api2.example.com", 443) == NULL);      /* any port */
+  CHECK(REFUSAL("http", "api.example.com", 80, "https", "cdn.example.com", 8443) == NULL);        /* host:port */
+  CHECK(REFUSAL("http", "api.example.com", 80, "https", "cdn.example.com", 443) != NULL);
+  CHECK(REFUSAL("http", "localhost", 80, "http", "[::1]", 9000) == NULL);                         /* [v6]:port */
+  CHECK(strstr(REFUSAL("https", "api.example.com", 443, "file", "", 0), "only http and https"));
+  CHECK(strstr(REFUSAL("https", "api.example.com", 443, "gopher", "api.example.com", 443), "only http and https"));
+  CHECK(strstr(REFUSAL("http", "127.0.0.1", 80, "dict", "127.0.0.1", 80), "only http and https"));
+  CHECK(REFUSAL("https", "api.example.com", 443, "HTTPS", "api.example.com", 443) == NULL);
+#undef REFUSAL
+}
+
 int main(void) {
+  test_http_refusal();
   test_link();
   test_json_path();
   test_retry_after();
