@@ -64,5 +64,11 @@ int floe_clickhouse_query(const floe_clickhouse *ch, const char *sql, floe_buf *
 
 /* ---- PostgreSQL via libpq: runs SELECT 1 on the connection URL; version into report. */
 int floe_postgres_check(const char *url, floe_buf *report, floe_err *err) FLOE_WUR;
+/* Registers the password inside a libpq connection string (URL or key=value) for redaction on its own;
+ * call it before anything parses the string. */
+void floe_postgres_redact_url(floe_secrets *s, const char *url);
+/* The first line of a libpq message with every quoted fragment longer than one character replaced by
+ * "...": libpq quotes the text it could not parse (`invalid percent-encoded token: "<password>"`). */
+void floe_postgres_message(const char *libpq_msg, char *out, size_t n);
 
 #endif

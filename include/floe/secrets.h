@@ -13,6 +13,7 @@
 #include "floe/util.h"
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct floe_secrets floe_secrets;
 
@@ -61,6 +62,11 @@ size_t floe_secrets_count(const floe_secrets *s);
 /* Registers an extra value for redaction (copied). Empty values and those shorter than
  * FLOE_SECRET_MIN_LEN are ignored. */
 int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) FLOE_WUR;
+/* Registers the password inside a connection string for redaction on its own, before anything parses it:
+ * of a URL (scheme://user:PASSWORD@host, ?password=...; raw and percent-decoded) and of a libpq
+ * key=value string (password=... or password='...'). A secret value that is such a URL gets this
+ * automatically; call it for literal strings. */
+int floe_secrets_add_conninfo_password(floe_secrets *s, const char *conninfo) FLOE_WUR;
 /* Registers every value src redacts in dst too. */
 int floe_secrets_add_all(floe_secrets *dst, const floe_secrets *src) FLOE_WUR;
 /* Resolves every secret reference of the project that can be resolved (ignoring failures), so that
@@ -135,6 +141,28 @@ typedef struct floe_keystore_cred {
   char passphrase[1024];
   const char *origin; /* "FLOE_KEYSTORE_KEY", "FLOE_KEYSTORE_KEY_FILE", ... for messages */
 } floe_keystore_cred;
+/* Argon2id cost of every keystore floe writes for a passphrase: libsodium's MODERATE limits (about a
+ * second and 256 MiB per derivation), so a copied file resists offline guessing. Keystores made with a
+ * lower cost (floe before this, stored in their header) still open; `floe secrets rekey` upgrades them. */
+#define FLOE_KEYSTORE_ARGON2_OPS 3u
+#define FLOE_KEYSTORE_ARGON2_MEM (256u << 20)
+typedef struct floe_keystore_kdf {
+  int kind;          /* 1 raw key, 2 Argon2id passphrase (0: no file) */
+  uint64_t ops, mem; /* Argon2id opslimit and memlimit (bytes); 0 for a raw key */
+} floe_keystore_kdf;
+/* The key derivation of a loaded keystore, from its header. */
+void floe_keystore_kdf_of(const floe_keystore *ks, floe_keystore_kdf *out);
+/* Whether kdf is a passphrase derivation cheaper than FLOE_KEYSTORE_ARGON2_OPS / _MEM. */
+bool floe_keystore_kdf_weak(const floe_keystore_kdf *kdf);
+/* Re-encrypts the keystore at path (which must exist) under new_cred — the same credential to upgrade an
+ * old keystore's cost, or another key or passphrase — with a fresh salt, nonce and the current Argon2id
+ * cost, under the writers' lock. before/after (optional) receive the old and new derivation. */
+int floe_keystore_rekey(const char *path, const floe_keystore_cred *old_cred, const floe_keystore_cred *new_cred,
+                        floe_keystore_kdf *before, floe_keystore_kdf *after, floe_err *err) FLOE_WUR;
+/* Fills cred from the variables named (key, key file, passphrase, in that order), like
+ * floe_keystore_cred_from_env does from FLOE_KEYSTORE_KEY, _KEY_FILE and _PASSPHRASE. */
+int floe_keystore_cred_from_vars(floe_keystore_cred *cred, const char *key_var, const char *file_var,
+                                 const char *pass_var, floe_err *err) FLOE_WUR;
 /* Fills cred from $FLOE_KEYSTORE_KEY (64 hex chars or base64 of 32 bytes), $FLOE_KEYSTORE_KEY_FILE
  * (a file holding such a key, or 32 raw bytes) or $FLOE_KEYSTORE_PASSPHRASE, in that order.
  * FLOE_ENOTFOUND when none is set; FLOE_EINPUT when a key is malformed (the key is never echoed). */

@@ -67,6 +67,7 @@ int cmd_secrets_get(floe_cli *c);
 int cmd_secrets_list(floe_cli *c);
 int cmd_secrets_rm(floe_cli *c);
 int cmd_secrets_keygen(floe_cli *c);
+int cmd_secrets_rekey(floe_cli *c);
 int cmd_secrets_doctor(floe_cli *c);
 int cmd_resource_check(floe_cli *c);
 

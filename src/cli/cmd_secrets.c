@@ -159,6 +159,13 @@ fail:
   return rc ? cli_fail(&err) : 0;
 }
 
+static const char *kdf_text(const floe_keystore_kdf *k, char *buf, size_t n) {
+  if (k->kind == 2) snprintf(buf, n, "passphrase, Argon2id ops %llu, %llu MiB", (unsigned long long)k->ops,
+                             (unsigned long long)(k->mem >> 20));
+  else snprintf(buf, n, "key");
+  return buf;
+}
+
 /* Loads the keystore for get/list/rm. When the project cannot be loaded, *exit_rc is the exit code
  * (the error is printed) and 0 is returned with *ks NULL. */
 static int load_ks(floe_cli *c, const char **path, floe_keystore **ks, floe_err *err, int *exit_rc) {
@@ -207,6 +214,13 @@ int cmd_secrets_list(floe_cli *c) {
       printf("%s\n", floe_keystore_name(ks, i));
     if (!floe_keystore_exists(ks))
       fprintf(stderr, "floe: keystore %s does not exist yet (floe secrets set creates it)\n", path);
+    floe_keystore_kdf k;
+    floe_keystore_kdf_of(ks, &k);
+    char b[96];
+    if (floe_keystore_kdf_weak(&k))
+      fprintf(stderr, "floe: warning: keystore %s is protected by a cheaper derivation (%s) than floe uses now "
+              "(ops %u, %u MiB); run `floe secrets rekey`\n", path, kdf_text(&k, b, sizeof b),
+              FLOE_KEYSTORE_ARGON2_OPS, FLOE_KEYSTORE_ARGON2_MEM >> 20);
   }
   floe_keystore_free(ks);
   return rc ? cli_fail(&err) : 0;
@@ -226,6 +240,37 @@ int cmd_secrets_rm(floe_cli *c) {
   if (!rc) rc = floe_keystore_update(path, &cred, name, NULL, 0, &err);
   if (!rc) fprintf(stderr, "floe: %s removed from keystore %s\n", name, path);
   sodium_memzero(&cred, sizeof cred);
+  return rc ? cli_fail(&err) : 0;
+}
+
+/* Re-encrypts the keystore: with the same credential to upgrade an old Argon2id cost, or under the key or
+ * passphrase in FLOE_KEYSTORE_NEW_KEY / _NEW_KEY_FILE / _NEW_PASSPHRASE. */
+int cmd_secrets_rekey(floe_cli *c) {
+  if (cli_positionals(c, 0, 0) < 0) return 2;
+  const char *path;
+  int rc = keystore_path(c, &path);
+  if (rc) return rc;
+  floe_err err = {0};
+  floe_keystore_cred cred, next;
+  memset(&next, 0, sizeof next);
+  floe_keystore_kdf before, after;
+  rc = get_cred(path, false, &cred, &err);
+  if (!rc) {
+    rc = floe_keystore_cred_from_vars(&next, "FLOE_KEYSTORE_NEW_KEY", "FLOE_KEYSTORE_NEW_KEY_FILE",
+                                      "FLOE_KEYSTORE_NEW_PASSPHRASE", &err);
+    if (rc == FLOE_ENOTFOUND) { /* no new credential: the same one, at today's cost */
+      next = cred;
+      rc = 0;
+    }
+  }
+  if (!rc) rc = floe_keystore_rekey(path, &cred, &next, &before, &after, &err);
+  if (!rc) {
+    char b1[96], b2[96];
+    fprintf(stderr, "floe: keystore %s re-encrypted (%s -> %s)\n", path, kdf_text(&before, b1, sizeof b1),
+            kdf_text(&after, b2, sizeof b2));
+  }
+  sodium_memzero(&cred, sizeof cred);
+  sodium_memzero(&next, sizeof next);
   return rc ? cli_fail(&err) : 0;
 }
 

@@ -33,6 +33,7 @@ static const command commands[] = {
     {"secrets list", cmd_secrets_list, "", "names of the secrets in the keystore (never values)", false},
     {"secrets rm", cmd_secrets_rm, "GROUP.KEY", "remove a secret from the keystore", false},
     {"secrets keygen", cmd_secrets_keygen, "[--file PATH]", "make a new random keystore key (for FLOE_KEYSTORE_KEY)", false},
+    {"secrets rekey", cmd_secrets_rekey, "", "re-encrypt the keystore at today's Argon2id cost, or under FLOE_KEYSTORE_NEW_KEY[_FILE] / FLOE_KEYSTORE_NEW_PASSPHRASE", false},
     {"secrets doctor", cmd_secrets_doctor, "", "every secret reference, where it resolves from and whether it does", false},
     {"resource check", cmd_resource_check, "NAME", "connect to a resource from floe.yaml and run SELECT 1", false},
     {"query", cmd_query, "\"SQL\" [--format table|csv|json|ndjson] [--as-of SNAPSHOT_ID|TAG|TIME]", "SQL over the lake's tables (read-only, DuckDB)", false},

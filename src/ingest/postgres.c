@@ -12,6 +12,7 @@
 #include <string.h>
 #include "floe/dyn.h"
 #include "floe/engine.h"
+#include "floe/resources.h"
 #include "ingest_int.h"
 
 /* The DuckDB type a PostgreSQL column is read as. numeric(P,S) (typmod = (P << 16 | S) + 4) stays an exact
@@ -59,6 +60,20 @@ int ingest_postgres_select(ingest_ctx *cx, char **select, floe_err *err) {
     goto done;
   }
   if ((rc = floe_pq_load(err))) goto done;
+  if (!cx->sec && (rc = floe_secrets_open(cx->p, &cx->sec, err))) goto done;
+  floe_postgres_redact_url(cx->sec, url);
+  { /* a string libpq cannot parse: its message quotes the fragment, which may be the password */
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    if (!opts) {
+      char msg[512];
+      floe_postgres_message(perr, msg, sizeof msg);
+      PQfreemem(perr);
+      rc = floe_err_set(err, FLOE_EINPUT, "postgres source: the connection URL is malformed: %s", msg);
+      goto done;
+    }
+    PQconninfoFree(opts);
+  }
   c = PQconnectdb(url);
   if (PQstatus(c) != CONNECTION_OK) {
     rc = floe_err_set(err, FLOE_EFAILED, "postgres source: cannot connect: %s", ingest_redact(cx, PQerrorMessage(c)));

@@ -3,6 +3,7 @@
  * that a libpq message quoting part of the URL cannot reveal it. */
 #include "resources_int.h"
 #include "floe/dyn.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,11 +11,12 @@ static const floe_resource_field_def fields[] = {
     {"url", "postgres", "connection_url", NULL, NULL, "libpq connection URL or key=value string"},
 };
 
-/* Registers the password component of a connection string for redaction. */
+/* Registers the password component of a connection string for redaction: first as written (so that it
+ * is redacted even when libpq cannot parse the string and quotes it), then as libpq reads it. */
 void floe_postgres_redact_url(floe_secrets *s, const char *url) {
-  if (floe_pq_load(NULL)) { /* no libpq: the whole URL is a secret value and redacted as such */
-    return;
+  if (floe_secrets_add_conninfo_password(s, url)) { /* out of memory: the messages below elide quotes anyway */
   }
+  if (floe_pq_load(NULL)) return;
   PQconninfoOption *opts = PQconninfoParse(url, NULL);
   for (PQconninfoOption *o = opts; o && o->keyword; o++)
     if (!strcmp(o->keyword, "password") && o->val && *o->val && floe_secrets_add_redaction(s, o->val, strlen(o->val))) {
@@ -28,13 +30,35 @@ static void first_line(const char *m, char *out, size_t n) {
   out[strcspn(out, "\n")] = 0;
 }
 
+void floe_postgres_message(const char *m, char *out, size_t n) {
+  size_t k = 0;
+  bool quoted = false;
+  const char *open = NULL;
+  for (const char *c = m ? m : ""; *c && *c != '\n' && k + 4 < n; c++) {
+    if (*c != '"') {
+      if (!quoted) out[k++] = *c;
+      continue;
+    }
+    if (!quoted) {
+      quoted = true;
+      open = c;
+      continue;
+    }
+    quoted = false;
+    /* "=" in `missing "=" after ...` is libpq's own text; anything longer came from the string */
+    if (c - open == 2) out[k++] = '"', out[k++] = open[1], out[k++] = '"';
+    else out[k++] = '"', out[k++] = '.', out[k++] = '.', out[k++] = '.', out[k++] = '"';
+  }
+  out[k < n ? k : n - 1] = 0;
+}
+
 int floe_postgres_check(const char *url, floe_buf *report, floe_err *err) {
   char msg[1024];
   char *errmsg = NULL;
   if (floe_pq_load(err)) return err ? err->code : FLOE_EUNSUPPORTED;
   PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
   if (!opts) {
-    first_line(errmsg, msg, sizeof msg);
+    floe_postgres_message(errmsg, msg, sizeof msg);
     PQfreemem(errmsg);
     return floe_err_set(err, FLOE_EINPUT, "postgres: the connection URL is malformed: %s", msg);
   }

@@ -15,8 +15,6 @@ typedef struct resource_type {
 extern const resource_type floe_clickhouse_type;
 extern const resource_type floe_postgres_type;
 
-/* Registers the password inside a libpq connection string for redaction on its own. */
-void floe_postgres_redact_url(floe_secrets *s, const char *url);
 
 /* Resolves the effective value of field (declared or default); *out NULL when the field has none. */
 int resource_get(floe_secrets *s, const floe_resource *r, const char *field, const char **out, floe_err *err);

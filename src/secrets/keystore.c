@@ -1,6 +1,7 @@
 /* keystore.c — the production keystore: one file holding every secret of a project, encrypted and
  * authenticated with XChaCha20-Poly1305 (libsodium). The key is a random 32-byte key or is derived
- * from a passphrase with Argon2id (salt and cost stored in the header).
+ * from a passphrase with Argon2id (salt and cost stored in the header: new keystores at
+ * FLOE_KEYSTORE_ARGON2_OPS / _MEM, older cheaper ones still open and floe_keystore_rekey upgrades them).
  *
  * File layout (all integers little-endian):
  *   0  8  magic "FLOEKS01"
@@ -28,6 +29,10 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+_Static_assert(FLOE_KEYSTORE_ARGON2_OPS >= crypto_pwhash_OPSLIMIT_MODERATE &&
+                   FLOE_KEYSTORE_ARGON2_MEM >= crypto_pwhash_MEMLIMIT_MODERATE,
+               "new keystores are derived at least at libsodium's MODERATE limits");
 
 #define KS_MAGIC "FLOEKS01"
 #define KS_HDR 88
@@ -106,23 +111,24 @@ void floe_keystore_keygen(char out[65]) {
 static const char key_help[] =
     "a key is 32 bytes written as 64 hex characters or base64 (make one with `floe secrets keygen`)";
 
-int floe_keystore_cred_from_env(floe_keystore_cred *cred, floe_err *err) {
+int floe_keystore_cred_from_vars(floe_keystore_cred *cred, const char *key_var, const char *file_var,
+                                 const char *pass_var, floe_err *err) {
   memset(cred, 0, sizeof *cred);
-  const char *k = getenv("FLOE_KEYSTORE_KEY");
+  const char *k = getenv(key_var);
   if (k && *k) {
     if (floe_keystore_parse_key(k, strlen(k), cred->key))
-      return floe_err_set(err, FLOE_EINPUT, "FLOE_KEYSTORE_KEY is not a valid key: %s", key_help);
+      return floe_err_set(err, FLOE_EINPUT, "%s is not a valid key: %s", key_var, key_help);
     cred->kind = 1;
-    cred->origin = "FLOE_KEYSTORE_KEY";
+    cred->origin = key_var;
     return 0;
   }
-  const char *f = getenv("FLOE_KEYSTORE_KEY_FILE");
+  const char *f = getenv(file_var);
   if (f && *f) {
     char *text = NULL;
     size_t len = 0;
     int rc = floe_file_read(f, &text, &len, err);
     if (rc) {
-      floe_err_prefix(err, "FLOE_KEYSTORE_KEY_FILE: ");
+      floe_err_prefix(err, "%s: ", file_var);
       return rc == FLOE_ENOTFOUND ? FLOE_EINPUT : rc;
     }
     if (floe_keystore_parse_key(text, len, cred->key) == 0) {
@@ -134,23 +140,38 @@ int floe_keystore_cred_from_env(floe_keystore_cred *cred, floe_err *err) {
     sodium_memzero(text, len);
     floe_free(text);
     if (!cred->kind)
-      return floe_err_set(err, FLOE_EINPUT, "FLOE_KEYSTORE_KEY_FILE %s does not hold a valid key: %s", f, key_help);
-    cred->origin = "FLOE_KEYSTORE_KEY_FILE";
+      return floe_err_set(err, FLOE_EINPUT, "%s %s does not hold a valid key: %s", file_var, f, key_help);
+    cred->origin = file_var;
     return 0;
   }
-  const char *pw = getenv("FLOE_KEYSTORE_PASSPHRASE");
+  const char *pw = getenv(pass_var);
   if (pw && *pw) {
     if (strlen(pw) >= sizeof cred->passphrase)
-      return floe_err_set(err, FLOE_EINPUT, "FLOE_KEYSTORE_PASSPHRASE is longer than %zu bytes",
-                          sizeof cred->passphrase - 1);
+      return floe_err_set(err, FLOE_EINPUT, "%s is longer than %zu bytes", pass_var, sizeof cred->passphrase - 1);
     strcpy(cred->passphrase, pw);
     cred->kind = 2;
-    cred->origin = "FLOE_KEYSTORE_PASSPHRASE";
+    cred->origin = pass_var;
     return 0;
   }
-  return floe_err_set(err, FLOE_ENOTFOUND,
-                      "no keystore key: set FLOE_KEYSTORE_KEY (make one with `floe secrets keygen`), "
-                      "FLOE_KEYSTORE_KEY_FILE or FLOE_KEYSTORE_PASSPHRASE");
+  return floe_err_set(err, FLOE_ENOTFOUND, "no keystore key: set %s (make one with `floe secrets keygen`), %s or %s",
+                      key_var, file_var, pass_var);
+}
+
+int floe_keystore_cred_from_env(floe_keystore_cred *cred, floe_err *err) {
+  return floe_keystore_cred_from_vars(cred, "FLOE_KEYSTORE_KEY", "FLOE_KEYSTORE_KEY_FILE", "FLOE_KEYSTORE_PASSPHRASE", err);
+}
+
+/* The header of a keystore about to be (re)written for a credential of kind (1 key, 2 passphrase): a
+ * passphrase gets a fresh salt and the given Argon2id cost. */
+static void set_kdf(floe_keystore *ks, int kind, uint64_t ops, uint64_t mem) {
+  ks->kdf = kind == 2 ? KDF_ARGON : KDF_RAW;
+  memset(ks->salt, 0, sizeof ks->salt);
+  ks->ops = ks->mem = 0;
+  if (ks->kdf == KDF_ARGON) {
+    randombytes_buf(ks->salt, sizeof ks->salt);
+    ks->ops = ops;
+    ks->mem = mem;
+  }
 }
 
 static void key_check(const unsigned char key[32], unsigned char out[16]) {
@@ -268,16 +289,7 @@ int floe_keystore_load(const char *path, const floe_keystore_cred *cred, floe_ke
     rc = 0;
     if (cred && cred->kind) {
       ks->kdf = cred->kind == 2 ? KDF_ARGON : KDF_RAW;
-      if (ks->kdf == KDF_ARGON) {
-        randombytes_buf(ks->salt, sizeof ks->salt);
-        ks->ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-        ks->mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-        const char *fast = getenv("FLOE_KEYSTORE_ARGON2_MIN"); /* tests: minimum cost */
-        if (fast && *fast == '1') {
-          ks->ops = crypto_pwhash_OPSLIMIT_MIN;
-          ks->mem = 8192;
-        }
-      }
+      set_kdf(ks, cred->kind, FLOE_KEYSTORE_ARGON2_OPS, FLOE_KEYSTORE_ARGON2_MEM);
       rc = derive_key(ks, cred, path, err);
     }
     goto done;
@@ -477,6 +489,48 @@ out:
   floe_keystore_free(ks);
   close(fd); /* releases the lock */
   return rc;
+}
+
+void floe_keystore_kdf_of(const floe_keystore *ks, floe_keystore_kdf *out) {
+  memset(out, 0, sizeof *out);
+  if (!ks || !ks->exists) return;
+  out->kind = ks->kdf == KDF_ARGON ? 2 : 1;
+  out->ops = ks->ops;
+  out->mem = ks->mem;
+}
+
+bool floe_keystore_kdf_weak(const floe_keystore_kdf *k) {
+  return k->kind == 2 && (k->ops < FLOE_KEYSTORE_ARGON2_OPS || k->mem < FLOE_KEYSTORE_ARGON2_MEM);
+}
+
+int keystore_rekey_cost(const char *path, const floe_keystore_cred *old_cred, const floe_keystore_cred *new_cred,
+                        uint64_t ops, uint64_t mem, floe_keystore_kdf *before, floe_keystore_kdf *after,
+                        floe_err *err) {
+  if (!new_cred || !new_cred->kind) return floe_err_set(err, FLOE_EINPUT, "keystore %s: no new key or passphrase", path);
+  int fd = -1;
+  int rc = lock_file(path, &fd, err);
+  if (rc) return rc;
+  floe_keystore *ks = NULL;
+  if ((rc = floe_keystore_load(path, old_cred, &ks, err))) goto out;
+  if (!ks->exists) {
+    rc = floe_err_set(err, FLOE_ENOTFOUND, "keystore %s does not exist (floe secrets set creates it)", path);
+    goto out;
+  }
+  if (before) floe_keystore_kdf_of(ks, before);
+  set_kdf(ks, new_cred->kind, ops, mem);
+  sodium_memzero(ks->key, sizeof ks->key);
+  if ((rc = derive_key(ks, new_cred, path, err)) || (rc = save(ks, path, err))) goto out;
+  if (after) floe_keystore_kdf_of(ks, after);
+out:
+  floe_keystore_free(ks);
+  close(fd);
+  return rc;
+}
+
+int floe_keystore_rekey(const char *path, const floe_keystore_cred *old_cred, const floe_keystore_cred *new_cred,
+                        floe_keystore_kdf *before, floe_keystore_kdf *after, floe_err *err) {
+  return keystore_rekey_cost(path, old_cred, new_cred, FLOE_KEYSTORE_ARGON2_OPS, FLOE_KEYSTORE_ARGON2_MEM, before,
+                             after, err);
 }
 
 const char *floe_keystore_path(const floe_project *p) {

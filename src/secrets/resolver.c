@@ -262,8 +262,92 @@ int floe_secrets_add_all(floe_secrets *dst, const floe_secrets *src) {
   return 0;
 }
 
-/* Registers the value, its JSON-escaped form (the event log stores JSON) and, for multi-line values,
- * each line of 4+ bytes (output is often split and prefixed per line). */
+static int hex_val(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Registers raw and its percent-decoded form (a parser that rejects the URL quotes one or the other). */
+static int add_url_piece(floe_secrets *s, const char *raw, size_t len) {
+  int rc = add_one(s, raw, len);
+  if (rc || !memchr(raw, '%', len)) return rc;
+  char *dec = floe_malloc(len + 1);
+  if (!dec) return FLOE_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < len; i++) {
+    int hi = i + 2 < len ? hex_val(raw[i + 1]) : -1, lo = hi >= 0 ? hex_val(raw[i + 2]) : -1;
+    if (raw[i] == '%' && lo >= 0) {
+      dec[k++] = (char)(hi << 4 | lo);
+      i += 2;
+    } else {
+      dec[k++] = raw[i];
+    }
+  }
+  rc = add_one(s, dec, k);
+  sodium_memzero(dec, len + 1);
+  floe_free(dec);
+  return rc;
+}
+
+/* A value that is a URL with credentials (scheme://user:password@host..., a connection URL) also has its
+ * password registered on its own: a parser that rejects the URL (libpq: `invalid percent-encoded token:
+ * "<password>"`) quotes that part, not the whole. Both ends a parser may take the password to end at are
+ * covered: the first '@' or '/', and the last '@'. Query parameters named password count too. */
+static int add_url_parts(floe_secrets *s, const char *p, size_t len) {
+  const char *e = p + len, *sep = memmem(p, len, "://", 3);
+  if (!sep || memchr(p, '\n', len)) return 0;
+  const char *auth = sep + 3, *colon = NULL, *end1 = auth, *last_at = NULL;
+  while (end1 < e && *end1 != '@' && *end1 != '/') end1++;
+  for (const char *c = auth; c < e; c++)
+    if (*c == '@') last_at = c;
+  for (const char *c = auth; c < e && *c != '@' && !colon; c++)
+    if (*c == ':') colon = c;
+  int rc = 0;
+  if (colon && end1 < e && *end1 == '@' && end1 > colon + 1) rc = add_url_piece(s, colon + 1, (size_t)(end1 - colon - 1));
+  if (!rc && colon && last_at && last_at > colon + 1) rc = add_url_piece(s, colon + 1, (size_t)(last_at - colon - 1));
+  for (const char *q = memchr(auth, '?', (size_t)(e - auth)); !rc && q && q < e;) {
+    const char *amp = memchr(q + 1, '&', (size_t)(e - q - 1)), *pe = amp ? amp : e;
+    if (pe - q > 10 && !strncasecmp(q + 1, "password=", 9)) rc = add_url_piece(s, q + 10, (size_t)(pe - q - 10));
+    q = amp;
+  }
+  return rc;
+}
+
+/* password = value in a libpq key=value string: unquoted up to whitespace, or 'quoted' with \' and \\. */
+static int add_keyword_password(floe_secrets *s, const char *p) {
+  int rc = 0;
+  for (const char *k = strcasestr(p, "password"); !rc && k; k = strcasestr(k + 8, "password")) {
+    const char *v = k + 8;
+    while (*v == ' ' || *v == '\t') v++;
+    if (*v++ != '=') continue;
+    while (*v == ' ' || *v == '\t') v++;
+    if (*v != '\'') {
+      size_t n = strcspn(v, " \t\r\n");
+      if (n) rc = add_url_piece(s, v, n);
+      continue;
+    }
+    const char *q = ++v;
+    floe_buf un;
+    floe_buf_init(&un, 0);
+    while (*q && *q != '\'') {
+      if (*q == '\\' && q[1]) q++;
+      floe_buf_putc(&un, *q++);
+    }
+    rc = add_one(s, v, (size_t)(q - v));
+    if (!rc && un.len) rc = add_one(s, un.p, un.len);
+    if (un.p) sodium_memzero(un.p, un.len);
+    floe_buf_free(&un);
+  }
+  return rc;
+}
+
+int floe_secrets_add_conninfo_password(floe_secrets *s, const char *conninfo) {
+  if (!s || !conninfo) return 0;
+  int rc = add_url_parts(s, conninfo, strlen(conninfo));
+  return rc ? rc : add_keyword_password(s, conninfo);
+}
+
+/* Registers the value, its JSON-escaped form (the event log stores JSON), for multi-line values each
+ * line of 4+ bytes (output is often split and prefixed per line), and the password of a URL value. */
 int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
   const char *p = value;
   if (!s || !len) return 0;
@@ -289,7 +373,7 @@ int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
       a = nl ? nl + 1 : e;
     }
   }
-  return 0;
+  return add_url_parts(s, p, len);
 }
 
 size_t floe_secrets_count(const floe_secrets *s) { return s ? s->redact.len : 0; }

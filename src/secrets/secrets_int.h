@@ -40,4 +40,10 @@ struct floe_secrets {
   floe_secrets *prev_current; /* previously current resolver (stack) */
 };
 
+/* floe_keystore_rekey with an explicit Argon2id cost. Not reachable from the CLI or the environment:
+ * the unit tests use it to make keystores as cheap as old floe versions did (ops 1, 8 KiB). */
+int keystore_rekey_cost(const char *path, const floe_keystore_cred *old_cred, const floe_keystore_cred *new_cred,
+                        uint64_t ops, uint64_t mem, floe_keystore_kdf *before, floe_keystore_kdf *after,
+                        floe_err *err) FLOE_WUR;
+
 #endif

@@ -1,6 +1,7 @@
 /* test_holes.c — the holes redaction had (issue 8.3/8.4): a secret after a line longer than 1 MiB, split
  * across two writes; a one-byte secret turning "banana" into "b********n..."; and the environment every child
  * of floe starts from (no keystore credential, no PREFIX__* secret, no floe internals). */
+#include "floe/resources.h"
 #include "floe/secrets.h"
 #include "test.h"
 
@@ -48,6 +49,34 @@ int main(void) {
   free(as);
   floe_buf_free(&pend);
   floe_buf_free(&out);
+
+  /* connection strings: the password is registered as written and percent-decoded, before any parser runs */
+  floe_secrets *c = NULL;
+  CHECK(floe_secrets_open_opts(&o, &c, &err) == 0);
+  CHECK(floe_secrets_add_conninfo_password(c, "postgresql://u:Sup3r%zzSECRETpw@h:1/db") == 0);
+  CHECK(floe_secrets_add_conninfo_password(c, "postgres://u:p%41ssw0rd@h/db?sslmode=require") == 0);
+  CHECK(floe_secrets_add_conninfo_password(c, "postgres:///db?user=u&password=Qu3ryPw&x=1") == 0);
+  CHECK(floe_secrets_add_conninfo_password(c, "host=h password='it\\'s secret' dbname=x") == 0);
+  CHECK(floe_secrets_add_conninfo_password(c, "host=h password = Kw0rdPw dbname=x") == 0);
+  floe_buf_init(&b, 0);
+  const char *t = "a Sup3r%zzSECRETpw b p%41ssw0rd c pAssw0rd d Qu3ryPw e it's secret f Kw0rdPw";
+  CHECK(floe_secrets_redact(c, t, strlen(t), &b) == 0);
+  CHECK_STR(floe_buf_str(&b), "a ******** b ******** c ******** d ******** e ******** f ********");
+  floe_buf_free(&b);
+  floe_secrets_close(c);
+  /* a secret value that is a URL gets its password registered on its own */
+  setenv("OSO__PG__URL", "postgresql://u:Sup3r%zzOTHERpw@h:1/db", 1);
+  CHECK(floe_secrets_resolve(s, "pg", "url", &v, &err) == 0);
+  floe_buf_init(&b, 0);
+  CHECK(floe_secrets_redact(s, "token: \"Sup3r%zzOTHERpw\"", 25, &b) == 0);
+  CHECK_STR(floe_buf_str(&b), "token: \"********\"");
+  floe_buf_free(&b);
+  /* libpq's parse errors lose what they quote, but keep libpq's own one-character quotes */
+  char m[256];
+  floe_postgres_message("invalid percent-encoded token: \"Sup3r%zzSECRETpw\"\nmore", m, sizeof m);
+  CHECK_STR(m, "invalid percent-encoded token: \"...\"");
+  floe_postgres_message("missing \"=\" after \"SECRETpw\" in connection info string", m, sizeof m);
+  CHECK_STR(m, "missing \"=\" after \"...\" in connection info string");
 
   /* the child environment */
   setenv("FLOE_KEYSTORE_PASSPHRASE", "correct horse", 1);

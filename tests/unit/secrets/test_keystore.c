@@ -1,6 +1,7 @@
 /* test_keystore.c — the encrypted keystore: round trip, mode 0600, wrong key, tampered and truncated
  * files, passphrases (Argon2id), key parsing, and concurrent writers losing nothing. */
 #include "floe/secrets.h"
+#include "../../../src/secrets/secrets_int.h"
 #include "test.h"
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -127,11 +128,14 @@ int main(void) {
   CHECK(floe_keystore_load(path, &c1, &ks, &err) == 0 && floe_keystore_count(ks) == 1);
   floe_keystore_free(ks);
 
-  /* passphrase keystore (Argon2id, minimum cost for the test) */
-  setenv("FLOE_KEYSTORE_ARGON2_MIN", "1", 1);
+  /* passphrase keystore (Argon2id). An old one, as cheap as floe made them before (ops 1, 8 KiB: the
+   * environment can no longer ask for that), still opens... */
   char ppath[256];
   snprintf(ppath, sizeof ppath, "%s/pass.ks", dir);
-  CHECK(floe_keystore_update(ppath, &pw, "postgres.connection_url", "postgres://u:pw@h/db", 20, &err) == 0);
+  CHECK(floe_keystore_update(ppath, &c1, "postgres.connection_url", "postgres://u:pw@h/db", 20, &err) == 0);
+  floe_keystore_kdf before, after;
+  CHECK(keystore_rekey_cost(ppath, &c1, &pw, 1, 8192, &before, &after, &err) == 0);
+  CHECK(before.kind == 1 && after.kind == 2 && after.ops == 1 && after.mem == 8192 && floe_keystore_kdf_weak(&after));
   CHECK(floe_keystore_load(ppath, &pw, &ks, &err) == 0 && floe_keystore_count(ks) == 1);
   floe_keystore_free(ks);
   floe_keystore_cred bad = {.kind = 2, .passphrase = "wrong horse", .origin = "FLOE_KEYSTORE_PASSPHRASE"};
@@ -139,6 +143,27 @@ int main(void) {
   CHECK_CONTAINS(err.msg, "wrong key");
   CHECK(floe_keystore_load(ppath, &c1, &ks, &err) == FLOE_ESECRET);
   CHECK_CONTAINS(err.msg, "protected by a passphrase");
+  /* ...and re-keying gives it the real cost (MODERATE: ops 3, 256 MiB), a fresh salt, the same entries */
+  setenv("FLOE_KEYSTORE_ARGON2_MIN", "1", 1); /* the variable old floe honoured: ignored now */
+  CHECK(floe_keystore_rekey(ppath, &bad, &pw, NULL, NULL, &err) == FLOE_ESECRET);
+  CHECK(floe_keystore_rekey(ppath, &pw, &pw, &before, &after, &err) == 0);
+  CHECK(before.ops == 1 && after.kind == 2 && after.ops == 3 && after.mem == 256u << 20);
+  CHECK(!floe_keystore_kdf_weak(&after));
+  CHECK(floe_keystore_load(ppath, &pw, &ks, &err) == 0 && floe_keystore_count(ks) == 1);
+  floe_keystore_kdf_of(ks, &after);
+  CHECK(after.ops == FLOE_KEYSTORE_ARGON2_OPS && after.mem == FLOE_KEYSTORE_ARGON2_MEM);
+  const void *pv;
+  size_t pl;
+  CHECK(floe_keystore_get(ks, "postgres.connection_url", &pv, &pl) && pl == 20);
+  floe_keystore_free(ks);
+  /* a passphrase keystore can become a key keystore (no Argon2id at all) */
+  CHECK(floe_keystore_rekey(ppath, &pw, &c1, NULL, &after, &err) == 0 && after.kind == 1);
+  CHECK(floe_keystore_load(ppath, &c1, &ks, &err) == 0 && floe_keystore_count(ks) == 1);
+  floe_keystore_free(ks);
+  unsetenv("FLOE_KEYSTORE_ARGON2_MIN");
+  char missing[256];
+  snprintf(missing, sizeof missing, "%s/none.ks", dir);
+  CHECK(floe_keystore_rekey(missing, &c1, &c1, NULL, NULL, &err) == FLOE_ENOTFOUND);
 
   /* credentials from the environment */
   floe_keystore_cred ec;
