@@ -80,6 +80,9 @@ static int launch_and_wait(floe_project *p, floe_store *s, const floe_launch *l,
          nskip);
   if (ncancel) printf(", %zu cancelled", ncancel);
   printf("\n");
+  floe_run_rec r;
+  if (status == FLOE_RUN_FAILURE && !nok && !nfail && !ncancel && floe_store_run_get(s, &a, id, &r, NULL) == 0 && r.error)
+    fprintf(stderr, "%s\n", r.error); /* no step ran: say why (the worker's reason, e.g. a bad .env line) */
   floe_arena_free(&a);
   return status == FLOE_RUN_SUCCESS ? 0 : 1;
 }

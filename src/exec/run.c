@@ -86,10 +86,20 @@ int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach
   posix_spawn_file_actions_t fa;
   posix_spawnattr_init(&attr);
   posix_spawn_file_actions_init(&fa);
-  sigset_t none;
+  /* We wait for the worker: an ignored SIGCHLD (inherited from a supervisor or shell) would let the kernel
+   * reap it before waitpid sees its status. The worker starts with nothing blocked and the signals it
+   * relies on at their defaults (it resets them itself too, for workers started by other means). */
+  struct sigaction cur;
+  if (sigaction(SIGCHLD, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN) signal(SIGCHLD, SIG_DFL);
+  sigset_t none, dfl;
   sigemptyset(&none);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGCHLD);
+  sigaddset(&dfl, SIGTERM);
+  sigaddset(&dfl, SIGUSR1);
   posix_spawnattr_setsigmask(&attr, &none);
-  short flags = POSIX_SPAWN_SETSIGMASK;
+  posix_spawnattr_setsigdefault(&attr, &dfl);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
   char logpath[4096];
   if (detach) {
     flags |= POSIX_SPAWN_SETSID;

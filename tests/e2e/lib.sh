@@ -27,6 +27,7 @@ $OUT";; esac
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1; case "$st" in Z*) return 1;; esac; return 0; }
 # marker_alive MARK : a live (non-zombie) process whose command line contains MARK
 marker_alive() { local p; for p in $(pgrep -f "$1"); do alive "$p" && return 0; done; return 1; }
+not_alive() { ! marker_alive "$1"; }
 
 # wait_for CMD... : runs CMD (quietly) every 0.05 s until it succeeds; fails the test after ${WAIT_S:-30} s.
 # Use it instead of a sleep whenever a test waits for something observable to happen.

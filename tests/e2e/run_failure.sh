@@ -47,4 +47,15 @@ NEW=$($FLOE -p $P run list --json | python3 -c 'import json,sys; r=json.load(sys
 [ "${NEW#* }" = "$RUN" ] || fail "parent run id not recorded: $NEW"
 expect_rc 2 $FLOE -p $P run reexecute ${NEW% *} --from-failure
 expect_out "no failed or skipped steps"
+# a run that fails before its first step (an unterminated quote in .env) marks every step, not PENDING, and
+# the launching terminal says why
+printf 'X="unterminated\n' > $P/.env
+expect_rc 1 $FLOE -p $P asset materialize --select '*'
+expect_out "0 succeeded, 0 failed, 5 skipped"
+expect_out "the run failed before its first step: $P/.env:1"
+RUN=$($FLOE -p $P run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+[ "$(sqlite3 $P/.floe/floe.db "select group_concat(distinct status) from steps where run_id='$RUN'")" = SKIPPED ] ||
+  fail "steps of a run that never started: $(sqlite3 $P/.floe/floe.db "select asset_key, status from steps where run_id='$RUN'")"
+expect_rc 0 $FLOE -p $P run show $RUN
+expect_out "not started: $P/.env:1"
 echo ok

@@ -2,7 +2,6 @@
 # the database stays consistent, and `reexecute --from-failure` completes the run. Detached, nobody sees the
 # worker die: the run is reaped when its heartbeat lease (FLOE_RUN_LEASE, short here) runs out.
 . "$(dirname "$0")/lib.sh"
-not() { ! "$@"; }
 P=$T/proj; mkdir -p $P/assets
 echo "name: kill9" > $P/floe.yaml
 MARK=floe-kill9-$$-$RANDOM
@@ -32,7 +31,7 @@ kill -9 $WPID
 set +e; wait $CLI; rc=$?; set -e
 [ $rc = 1 ] || fail "launcher exit $rc: $(cat $T/cli.out)"
 grep -q "FAILURE" $T/cli.out || fail "launcher did not report failure: $(cat $T/cli.out)"
-WAIT_S=5 wait_for not marker_alive "$MARK"
+WAIT_S=5 wait_for not_alive "$MARK"
 RUN=$($FLOE -p $P run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 expect_rc 0 $FLOE -p $P run show $RUN
 expect_out "FAILURE"; expect_out "killed by signal 9"
@@ -52,7 +51,7 @@ listed_failed() { $FLOE -p $P run list | grep -q "$RUN2  FAILURE"; }
 WAIT_S=20 wait_for listed_failed
 expect_rc 0 $FLOE -p $P run show $RUN2
 expect_out "stopped renewing its lease"
-WAIT_S=5 wait_for not marker_alive "$MARK"
+WAIT_S=5 wait_for not_alive "$MARK"
 touch $P/resume
 expect_rc 0 $FLOE -p $P run reexecute $RUN2 --from-failure
 expect_out SUCCESS
