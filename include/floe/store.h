@@ -130,7 +130,7 @@ int floe_store_run_transition(floe_store *s, const char *run_id, int to, const f
 /* Renews the worker's lease: heartbeat_us = now while the run is live. */
 int floe_store_run_heartbeat(floe_store *s, const char *run_id, floe_err *err) FLOE_WUR;
 /* Live runs (STARTING, STARTED, CANCELING) whose last heartbeat is older than before_us: their worker is
- * gone or hung, wherever it ran. Arena array, oldest heartbeat first, at most 1000. */
+ * gone or hung, wherever it ran. Arena array, at most 1000 (any order). */
 int floe_store_run_list_stale(floe_store *s, floe_arena *a, int64_t before_us, floe_run_rec **out, size_t *n,
                               floe_err *err) FLOE_WUR;
 /* Looks a run up by full id or unique prefix. FLOE_ENOTFOUND when none. */

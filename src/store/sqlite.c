@@ -26,6 +26,9 @@ typedef struct sqlite_store {
   } cache[STMT_CACHE];
 } sqlite_store;
 
+/* The live statuses (a worker owns the run), spelled once; runs_status serves the reaper's query on them. */
+#define LIVE_STATUSES "status IN ('STARTING','STARTED','CANCELING')"
+
 /* Version 1 stored statuses as enum numbers; version 2 maps those fixed codes to names once. */
 #define V1_RUN_STATUS                                                                                                  \
   "CASE status WHEN 0 THEN 'QUEUED' WHEN 1 THEN 'STARTING' WHEN 2 THEN 'STARTED' WHEN 3 THEN 'SUCCESS'"              \
@@ -348,7 +351,7 @@ static int sq_run_transition(floe_store *b, const char *id, int to, unsigned fro
 static int sq_run_heartbeat(floe_store *b, const char *id, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   static const char sql[] =
-      "UPDATE runs SET heartbeat_us=?1 WHERE id=?2 AND status IN ('STARTING','STARTED','CANCELING')";
+      "UPDATE runs SET heartbeat_us=?1 WHERE id=?2 AND " LIVE_STATUSES;
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   sqlite3_bind_int64(st, 1, floe_now_us());
@@ -427,8 +430,8 @@ static int sq_run_list(floe_store *b, floe_arena *a, const floe_run_filter *f, f
 static int sq_run_list_stale(floe_store *b, floe_arena *a, int64_t before_us, floe_run_rec **out, size_t *n,
                              floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
-  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE status IN ('STARTING','STARTED','CANCELING')"
-                            " AND COALESCE(heartbeat_us, created_us) < ?1 ORDER BY heartbeat_us LIMIT 1000";
+  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE " LIVE_STATUSES
+                            " AND COALESCE(heartbeat_us, created_us) < ?1 LIMIT 1000";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   sqlite3_bind_int64(st, 1, before_us);
