@@ -48,9 +48,18 @@ int floe_engine_execf(floe_engine *e, floe_err *err, const char *fmt, ...) FLOE_
 /* Runs sql and materializes the result of its last statement. Caller frees *out with floe_result_free. */
 int floe_engine_query(floe_engine *e, const char *sql, floe_result **out, floe_err *err) FLOE_WUR;
 
-/* Like floe_engine_query, but refuses (FLOE_EINPUT) any statement that is not a read-only query
- * (only SELECT — which includes DESCRIBE/SHOW/SUMMARIZE — and EXPLAIN without ANALYZE). Used for user SQL in `floe query`. */
+/* Like floe_engine_query for untrusted SQL (`floe query`): runs exactly one SELECT (DESCRIBE, SHOW and
+ * SUMMARIZE are SELECTs) or EXPLAIN of one without ANALYZE, decided by DuckDB's parser before anything
+ * runs; anything else is refused with FLOE_EINPUT and a message saying floe query is read-only. A missing
+ * table, schema or function is FLOE_ENOTFOUND. See floe_engine_readonly_check. */
 int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **out, floe_err *err) FLOE_WUR;
+/* The check floe_engine_query_readonly makes, from DuckDB's parse tree (json_serialize_sql: parsing only,
+ * nothing bound or run): exactly one statement, a SELECT; only table functions that read; for EXPLAIN,
+ * the text after the keyword alone must pass, and *run becomes "EXPLAIN " + that text (so no ANALYZE or
+ * option can be in what runs). *run (floe_malloc'd, caller frees) is the statement to run; tables (may be
+ * NULL) gets the base-table names the query refers to ("schema.table" or "table", floe_malloc'd). */
+int floe_engine_readonly_check(floe_engine *e, const char *sql, char **run, floe_vec *tables,
+                               floe_err *err) FLOE_WUR;
 
 size_t floe_result_ncols(const floe_result *r);
 size_t floe_result_nrows(const floe_result *r);
@@ -60,6 +69,8 @@ bool floe_result_isnull(const floe_result *r, size_t col, size_t row);
 /* The value as text (NULL when the value is NULL). The string is owned by the result and valid until
  * the next floe_result_str call on it or floe_result_free. */
 const char *floe_result_str(floe_result *r, size_t col, size_t row);
+/* The same with its length in *len: text may hold NUL bytes (floe_result_str's C string ends at the first). */
+const char *floe_result_strn(floe_result *r, size_t col, size_t row, size_t *len);
 int64_t floe_result_i64(const floe_result *r, size_t col, size_t row);
 double floe_result_f64(const floe_result *r, size_t col, size_t row);
 void floe_result_free(floe_result *r);

@@ -91,14 +91,19 @@ int floe_lake_files(floe_lake *l, const char *table, int64_t snapshot_id, char *
 
 /* Opens a read-only query engine: one view per catalog table (namespace.table) over the data files of
  * its current snapshot, or of the snapshot as of `as_of` — a snapshot id (applies to the table holding
- * it), a tag/branch name, or a time (ISO-8601 or epoch ms: the snapshot current then). File access is
- * then limited to the warehouse and the configuration locked. Caller closes the engine. */
+ * it), a tag/branch name, or a time (ISO-8601 or epoch ms: the snapshot current then). DuckDB may then
+ * open exactly those data files and nothing else, and its configuration is locked (docs/security.md,
+ * "Query text"). Run user SQL on it with floe_engine_query_readonly. Caller closes the engine. */
 int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, floe_err *err) FLOE_WUR;
 /* The same for one query: only the tables whose name its text contains get a view (reading a table's
  * metadata and manifests and binding its view cost milliseconds each), unless the query looks at the
  * catalog itself (SHOW, information_schema, duckdb_*() ...), which sees them all. */
 int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql, floe_engine **out,
                                floe_err *err) FLOE_WUR;
+/* After sql failed on e with FLOE_ENOTFOUND: when DuckDB did not find a table the query names, err becomes
+ * `Table "oso.x" does not exist; did you mean oso.y?` naming the lake's nearest table (or the lake's
+ * tables), instead of DuckDB's guess among its own catalog. Otherwise err is left as it is. */
+void floe_lake_query_missing_table(floe_lake *l, floe_engine *e, const char *sql, floe_err *err);
 
 /* The write engine the lake uses (opened on first use; owned by the lake). */
 int floe_lake_engine(floe_lake *l, floe_engine **out, floe_err *err) FLOE_WUR;

@@ -45,6 +45,8 @@ int floe_buf_putc(floe_buf *b, char c);
 int floe_buf_printf(floe_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal (with quotes). */
 int floe_buf_json_str(floe_buf *b, const char *s);
+/* The same for n bytes that may hold NUL (written \u0000). */
+int floe_buf_json_strn(floe_buf *b, const char *s, size_t n);
 void floe_buf_reset(floe_buf *b);
 char *floe_buf_take(floe_buf *b);
 void floe_buf_free(floe_buf *b);

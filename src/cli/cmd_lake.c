@@ -10,7 +10,27 @@
 #include "floe/engine.h"
 #include "floe/lake.h"
 
-/* ---------------------------------------------------------------- result printing */
+/* ---------------------------------------------------------------- result printing
+ *
+ * Every byte of a value is shown. JSON escapes what it must (a NUL byte is \u0000). A table on a terminal
+ * shows a control character other than tab and newline as \xNN (a NUL byte is \x00, ESC cannot drive the
+ * terminal); CSV shows a NUL byte as \x00 (other bytes go through, quoted when needed). That is the way
+ * DuckDB shows the bytes of a BLOB; text that holds the four characters \x00 looks the same, --format json
+ * tells them apart. */
+
+/* The value's text as shown in a table (table = true) or CSV into b; false for NULL. */
+static bool cell_text(floe_result *r, size_t col, size_t row, bool table, floe_buf *b) {
+  size_t n;
+  const char *v = floe_result_strn(r, col, row, &n);
+  floe_buf_reset(b);
+  if (!v) return false;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)v[i];
+    if (ch == 0 || (table && ((ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f))) floe_buf_printf(b, "\\x%02X", ch);
+    else floe_buf_putc(b, (char)ch);
+  }
+  return true;
+}
 
 static void csv_field(const char *s) {
   if (!s) return;
@@ -34,7 +54,8 @@ static bool json_valid(const char *v) {
 }
 
 static void json_value(floe_result *r, size_t col, size_t row) {
-  const char *v = floe_result_str(r, col, row);
+  size_t n;
+  const char *v = floe_result_strn(r, col, row, &n);
   if (!v) {
     fputs("null", stdout);
     return;
@@ -49,7 +70,7 @@ static void json_value(floe_result *r, size_t col, size_t row) {
   } else {
     floe_buf b;
     floe_buf_init(&b, 0);
-    floe_buf_json_str(&b, v);
+    floe_buf_json_strn(&b, v, n);
     fputs(floe_buf_str(&b), stdout);
     floe_buf_free(&b);
   }
@@ -75,11 +96,12 @@ static void pad(const char *s, size_t width, bool right) {
 static void print_table(floe_result *r) {
   size_t nc = floe_result_ncols(r), nr = floe_result_nrows(r);
   size_t *w = calloc(nc ? nc : 1, sizeof *w);
+  floe_buf b;
+  floe_buf_init(&b, 0);
   for (size_t c = 0; c < nc; c++) w[c] = text_width(floe_result_colname(r, c));
   for (size_t row = 0; row < nr; row++)
     for (size_t c = 0; c < nc; c++) {
-      const char *v = floe_result_str(r, c, row);
-      size_t tw = text_width(v ? v : "NULL");
+      size_t tw = text_width(cell_text(r, c, row, true, &b) ? floe_buf_str(&b) : "NULL");
       if (tw > w[c]) w[c] = tw;
     }
   for (size_t c = 0; c < nc; c++) {
@@ -95,19 +117,21 @@ static void print_table(floe_result *r) {
   for (size_t row = 0; row < nr; row++) {
     for (size_t c = 0; c < nc; c++) {
       if (c) fputs(" | ", stdout);
-      const char *v = floe_result_str(r, c, row);
       floe_coltype t = floe_result_coltype(r, c);
-      pad(v ? v : "NULL", w[c], t == FLOE_COL_INTEGER || t == FLOE_COL_FLOAT);
+      pad(cell_text(r, c, row, true, &b) ? floe_buf_str(&b) : "NULL", w[c], t == FLOE_COL_INTEGER || t == FLOE_COL_FLOAT);
     }
     putchar('\n');
   }
   printf("(%zu row%s)\n", nr, nr == 1 ? "" : "s");
+  floe_buf_free(&b);
   free(w);
 }
 
 static void print_result(floe_result *r, const char *format) {
   size_t nc = floe_result_ncols(r), nr = floe_result_nrows(r);
   if (!strcmp(format, "csv")) {
+    floe_buf b;
+    floe_buf_init(&b, 0);
     for (size_t c = 0; c < nc; c++) {
       if (c) putchar(',');
       csv_field(floe_result_colname(r, c));
@@ -116,10 +140,11 @@ static void print_result(floe_result *r, const char *format) {
     for (size_t row = 0; row < nr; row++) {
       for (size_t c = 0; c < nc; c++) {
         if (c) putchar(',');
-        csv_field(floe_result_str(r, c, row));
+        csv_field(cell_text(r, c, row, false, &b) ? floe_buf_str(&b) : NULL);
       }
       putchar('\n');
     }
+    floe_buf_free(&b);
   } else if (!strcmp(format, "json") || !strcmp(format, "ndjson")) {
     bool nd = !strcmp(format, "ndjson");
     if (!nd) putchar('[');
@@ -160,6 +185,7 @@ int cmd_query(floe_cli *c) {
   floe_engine *e = NULL;
   floe_result *r = NULL;
   if ((rc = floe_lake_query_engine_for(l, as_of, c->argv[0], &e, &err)) == 0) rc = floe_engine_query_readonly(e, c->argv[0], &r, &err);
+  if (rc == FLOE_ENOTFOUND && e) floe_lake_query_missing_table(l, e, c->argv[0], &err);
   if (rc) {
     if (rc == FLOE_EFAILED) err.code = FLOE_EINPUT; /* a failing query is bad input */
     rc = cli_fail(&err);

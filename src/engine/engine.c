@@ -2,7 +2,9 @@
  *
  * Only this file includes duckdb.h; nothing here is linked against libduckdb, so commands that never
  * open an engine (everything but query/lake/ingest) pay nothing for it at start-up. */
+#include <ctype.h>
 #include <dlfcn.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
   X(duckdb_query)                                                                                                      \
   X(duckdb_destroy_result)                                                                                             \
   X(duckdb_result_error)                                                                                               \
+  X(duckdb_result_error_type)                                                                                          \
   X(duckdb_column_count)                                                                                               \
   X(duckdb_row_count)                                                                                                  \
   X(duckdb_column_name)                                                                                                \
@@ -38,9 +41,6 @@
   X(duckdb_value_int64)                                                                                                \
   X(duckdb_value_double)                                                                                               \
   X(duckdb_free)                                                                                                       \
-  X(duckdb_extract_statements)                                                                                         \
-  X(duckdb_extract_statements_error)                                                                                   \
-  X(duckdb_prepare_extracted_statement)                                                                                \
   X(duckdb_prepared_statement_type)                                                                                    \
   X(duckdb_prepared_statement_column_count)                                                                            \
   X(duckdb_prepared_statement_column_type)                                                                             \
@@ -48,8 +48,7 @@
   X(duckdb_prepare)                                                                                                    \
   X(duckdb_prepare_error)                                                                                              \
   X(duckdb_execute_prepared)                                                                                           \
-  X(duckdb_destroy_prepare)                                                                                            \
-  X(duckdb_destroy_extracted)
+  X(duckdb_destroy_prepare)
 
 static struct {
 #define FIELD(n) __typeof__(&n) n;
@@ -102,7 +101,8 @@ struct floe_engine {
 struct floe_result {
   duckdb_result res;
   char *scratch;         /* last floe_result_str value (duckdb_malloc'd) */
-  unsigned char *json;   /* per column: 1 when the text is JSON (a nested value, see display_sql) */
+  unsigned char *kinds;  /* per column: its display_kind when the result came through display_sql */
+  floe_buf text;         /* last decoded value of an 's' column (see floe_result_strn) */
 };
 
 /* FLOE_TRACE_SQL=1: every statement floe runs, with its time, on stderr (for finding where time goes). */
@@ -206,40 +206,31 @@ int floe_engine_execf(floe_engine *e, floe_err *err, const char *fmt, ...) {
   return rc;
 }
 
-/* EXPLAIN ANALYZE executes its statement: refuse it along with every non-SELECT statement. */
-static bool explain_analyze(const char *sql) {
-  const char *p = sql;
-  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(') p++;
-  if (strncasecmp(p, "explain", 7)) return false;
-  p += 7;
-  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
-  return !strncasecmp(p, "analyze", 7) || !strncasecmp(p, "analyse", 7);
-}
-
-/* How a column of type t reaches floe_result_str: 0 as it is (duckdb_value_varchar renders it), 'v' cast to
- * VARCHAR in SQL, 'j' as JSON text. duckdb_value_varchar yields NULL for the others — nested values,
- * TIMESTAMP WITH TIME ZONE, TIME WITH TIME ZONE, ENUM, BIT — and a
- * NULL where there is a value is a wrong answer. */
+/* How a column of type t reaches floe_result_str: 0 as it is (duckdb_value_varchar renders it), 'j' as JSON
+ * text, 's' as text carried in a BLOB. duckdb_value_varchar yields NULL for nested values, TIMESTAMP WITH
+ * TIME ZONE, TIME WITH TIME ZONE, ENUM and BIT (a NULL where there is a value is a wrong answer), and cuts
+ * text at its first NUL byte (the C API keeps strings NUL-terminated): text is sent as a BLOB, which DuckDB
+ * renders with every byte that is not printable ASCII as \xNN, and decoded back in floe_result_strn. */
 static int display_kind(duckdb_type t) {
   switch (t) {
   case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
   case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER:
   case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT:
-  case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_BLOB:
+  case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_BLOB:
   case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_INTERVAL:
   case DUCKDB_TYPE_SQLNULL: case DUCKDB_TYPE_INVALID:
     return 0;
   case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_STRUCT: case DUCKDB_TYPE_MAP: case DUCKDB_TYPE_ARRAY:
   case DUCKDB_TYPE_UNION:
     return 'j';
-  default:
-    return 'v';
+  default: /* VARCHAR, and the types shown as text */
+    return 's';
   }
 }
 
-/* For a single SELECT whose columns need converting: the same query through DuckDB's query() table
- * function, with those columns converted by position (#N), so names, order and the other types stay.
- * NULL when no column needs it. kinds[i] gets each column's display_kind. */
+/* For a SELECT whose columns need converting: the same query through DuckDB's query() table function, with
+ * those columns converted by position (#N), so names, order and the other types stay. NULL when no column
+ * needs it. kinds[i] gets each column's display_kind. */
 static char *display_sql(duckdb_prepared_statement ps, const char *sql, unsigned char *kinds, idx_t ncols) {
   bool any = false;
   for (idx_t i = 0; i < ncols; i++) any |= (kinds[i] = (unsigned char)display_kind(D.duckdb_prepared_statement_column_type(ps, i))) != 0;
@@ -250,7 +241,7 @@ static char *display_sql(duckdb_prepared_statement ps, const char *sql, unsigned
   for (idx_t i = 0; i < ncols; i++) {
     if (i) floe_buf_puts(&b, ", ");
     if (kinds[i] == 'j') floe_buf_printf(&b, "CAST(to_json(#%llu) AS VARCHAR)", (unsigned long long)i + 1);
-    else if (kinds[i] == 'v') floe_buf_printf(&b, "CAST(#%llu AS VARCHAR)", (unsigned long long)i + 1);
+    else if (kinds[i] == 's') floe_buf_printf(&b, "encode(CAST(#%llu AS VARCHAR))", (unsigned long long)i + 1);
     else floe_buf_printf(&b, "#%llu", (unsigned long long)i + 1);
     const char *name = D.duckdb_prepared_statement_column_name(ps, i); /* the wrapper keeps the names */
     floe_buf_puts(&b, " AS ");
@@ -265,23 +256,24 @@ static char *display_sql(duckdb_prepared_statement ps, const char *sql, unsigned
   return out;
 }
 
-/* Runs the prepared statement into r. A single SELECT whose columns duckdb_value_varchar cannot render
- * runs as display_sql instead, keeping the column names of the original. */
-static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, const char *sql, bool single,
-                               floe_result *r, floe_err *err) {
+/* The error of a failed statement into err: a missing table, schema or function is FLOE_ENOTFOUND (so the
+ * lake can name its own tables instead of DuckDB's guesses), anything else FLOE_EFAILED. */
+static int result_error(duckdb_result *res, floe_err *err) {
+  const char *m = D.duckdb_result_error(res);
+  int code = D.duckdb_result_error_type(res) == DUCKDB_ERROR_CATALOG ? FLOE_ENOTFOUND : FLOE_EFAILED;
+  return floe_err_set(err, code, "%s", m ? m : "query failed");
+}
+
+/* Runs the prepared statement into r. A SELECT with columns duckdb_value_varchar cannot render whole runs
+ * as display_sql instead, keeping the column names of the original. */
+static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, const char *sql, floe_result *r,
+                               floe_err *err) {
   idx_t ncols = D.duckdb_prepared_statement_column_count(ps);
   unsigned char *kinds = ncols ? floe_calloc(ncols, 1) : NULL;
   if (ncols && !kinds) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   char *wrapped = D.duckdb_prepared_statement_type(ps) == DUCKDB_STATEMENT_TYPE_SELECT ? display_sql(ps, sql, kinds, ncols)
                                                                                        : NULL;
   duckdb_prepared_statement run = ps, wps = NULL;
-  if (wrapped && !single) {
-    floe_free(wrapped);
-    floe_free(kinds);
-    return floe_err_set(err, FLOE_EINPUT,
-                        "the last statement returns nested or time-zone values, which floe query shows for a "
-                        "single statement only: run it alone");
-  }
   if (wrapped) {
     if (D.duckdb_prepare(e->con, wrapped, &wps) == DuckDBError) {
       int rc = floe_err_set(err, FLOE_EINPUT, "%s", D.duckdb_prepare_error(wps) ? D.duckdb_prepare_error(wps) : "cannot prepare the query");
@@ -297,12 +289,11 @@ static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, con
   bool failed = D.duckdb_execute_prepared(run, &r->res) == DuckDBError;
   trace_sql(sql, t0, failed);
   if (failed) {
-    const char *m = D.duckdb_result_error(&r->res);
-    rc = floe_err_set(err, FLOE_EFAILED, "%s", m ? m : "query failed");
+    rc = result_error(&r->res, err);
     D.duckdb_destroy_result(&r->res);
     memset(&r->res, 0, sizeof r->res);
   } else if (wrapped) {
-    r->json = kinds;
+    r->kinds = kinds;
     kinds = NULL;
   }
   if (wps) D.duckdb_destroy_prepare(&wps);
@@ -311,49 +302,202 @@ static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, con
   return rc;
 }
 
+/* ---------------------------------------------------------------- read-only queries (floe query)
+ *
+ * What runs is decided from DuckDB's own parser, never from reading the text: json_serialize_sql parses
+ * (nothing is bound or run, not even the PRAGMA expansion duckdb_extract_statements does, which reads
+ * files for IMPORT DATABASE) and serializes only SELECTs (DESCRIBE, SHOW, SUMMARIZE, PIVOT with an IN list
+ * and FROM-first queries are SELECTs); its tree must hold exactly one statement, and every table function in
+ * it must be on the list below; the prepared statement's type must then be SELECT. EXPLAIN is a statement of its own: floe runs `EXPLAIN ` followed by the text after
+ * the user's EXPLAIN keyword, and only when that text alone is one such SELECT — so ANALYZE (or an option
+ * list holding it), which would run the statement, can never be part of what runs. */
+
+/* Table functions a query may call: the ones that only read — the catalog, generators, and the file readers
+ * (DuckDB lets those open only the data files of the lake's views, see src/lake/query.c). Everything else is
+ * refused: enable_logging writes files, checkpoint touches storage, query(), query_table() and
+ * json_execute_serialized_sql run SQL this check never saw, duckdb_extensions lists a directory outside the
+ * lake, the secret and log functions show state that is not the lake's. */
+static const char *const readonly_table_functions[] = {
+    "read_parquet", "parquet_scan", "parquet_metadata", "parquet_schema", "parquet_file_metadata",
+    "parquet_kv_metadata", "parquet_bloom_probe", "read_csv", "read_csv_auto", "read_json", "read_json_auto",
+    "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto", "read_ndjson_objects",
+    "read_ndjson_objects_auto", "read_text", "read_blob", "sniff_csv", "glob", "generate_series", "range",
+    "unnest", "repeat", "repeat_row", "json_each", "json_tree", "duckdb_columns", "duckdb_constraints",
+    "duckdb_databases", "duckdb_dependencies", "duckdb_functions", "duckdb_indexes", "duckdb_keywords",
+    "duckdb_schemas", "duckdb_sequences", "duckdb_settings", "duckdb_tables", "duckdb_types", "duckdb_views",
+    "duckdb_optimizers", "duckdb_memory", "duckdb_variables", "pragma_table_info", "pragma_show",
+    "pragma_version", "pragma_platform", "pragma_collations", "pragma_database_size", "pragma_user_agent",
+    "pragma_storage_info", "pragma_metadata_info", "summary", "test_all_types", "test_vector_types",
+    "icu_calendar_names", "pg_timezone_names", "histogram", "histogram_values", NULL};
+
+static bool table_function_allowed(const char *name) {
+  for (size_t i = 0; name && readonly_table_functions[i]; i++)
+    if (!strcasecmp(name, readonly_table_functions[i])) return true;
+  return false;
+}
+
+/* Walks a json_serialize_sql tree: the first table function not on the list (NULL: none); the base tables
+ * it names ("schema.table" or "table", floe_malloc'd) pushed to tables when that is not NULL. */
+static const char *tree_check(json_t *n, floe_vec *tables) {
+  if (json_is_array(n)) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(n, i, v) {
+      const char *bad = tree_check(v, tables);
+      if (bad) return bad;
+    }
+    return NULL;
+  }
+  if (!json_is_object(n)) return NULL;
+  const char *type = json_string_value(json_object_get(n, "type"));
+  if (type && !strcmp(type, "TABLE_FUNCTION")) {
+    const char *f = json_string_value(json_object_get(json_object_get(n, "function"), "function_name"));
+    if (!table_function_allowed(f)) return f ? f : "?";
+  }
+  if (type && tables && !strcmp(type, "BASE_TABLE")) {
+    const char *s = json_string_value(json_object_get(n, "schema_name")), *t = json_string_value(json_object_get(n, "table_name"));
+    if (t) {
+      floe_buf b;
+      floe_buf_init(&b, 0);
+      if (s && *s) floe_buf_printf(&b, "%s.", s);
+      floe_buf_puts(&b, t);
+      char *name = floe_buf_take(&b);
+      if (name && floe_vec_push(tables, name)) floe_free(name);
+    }
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(n, k, v) {
+    const char *bad = tree_check(v, tables);
+    if (bad) return bad;
+  }
+  return NULL;
+}
+
+/* DuckDB's parse tree of sql (json_serialize_sql: parsing only). NULL with err set when it cannot be had. */
+static json_t *parse_tree(floe_engine *e, const char *sql, floe_err *err) {
+  floe_buf q;
+  floe_buf_init(&q, 0);
+  floe_buf_puts(&q, "SELECT json_serialize_sql(");
+  floe_buf_sql_str(&q, sql);
+  floe_buf_puts(&q, ")");
+  floe_result *r = NULL;
+  int rc = floe_engine_query(e, floe_buf_str(&q), &r, err);
+  floe_buf_free(&q);
+  if (rc) return NULL;
+  const char *text = floe_result_nrows(r) ? floe_result_str(r, 0, 0) : NULL;
+  /* JSON_DECODE_INT_AS_REAL: positions DuckDB does not know are 2^64-1, beyond a json_int_t */
+  json_t *tree = text ? json_loads(text, JSON_DECODE_INT_AS_REAL, NULL) : NULL;
+  floe_result_free(r);
+  if (!tree) floe_err_set(err, FLOE_EINPUT, "floe query is read-only, and this query's parse tree cannot be checked (nested too deeply?)");
+  return tree;
+}
+
+/* Skips white space and comments (-- to the end of the line, nested block comments) as DuckDB's scanner
+ * does. Getting it wrong can only make a query be refused: what it finds is checked by the parser. */
+static const char *skip_blank(const char *p) {
+  for (;;) {
+    if (isspace((unsigned char)*p)) {
+      p++;
+    } else if (p[0] == '-' && p[1] == '-') {
+      while (*p && *p != '\n') p++;
+    } else if (p[0] == '/' && p[1] == '*') {
+      int depth = 0;
+      do {
+        if (p[0] == '/' && p[1] == '*') depth++, p += 2;
+        else if (p[0] == '*' && p[1] == '/') depth--, p += 2;
+        else p++;
+      } while (*p && depth);
+    } else {
+      return p;
+    }
+  }
+}
+
+/* The text after a leading EXPLAIN keyword, or NULL when sql does not start with one. */
+static const char *explain_body(const char *sql) {
+  const char *p = skip_blank(sql);
+  if (strncasecmp(p, "explain", 7) || isalnum((unsigned char)p[7]) || p[7] == '_' || p[7] == '$') return NULL;
+  return p + 7;
+}
+
+#define READONLY "floe query is read-only: it runs one SELECT (or EXPLAIN of one, without ANALYZE)"
+
+/* The read-only check of one statement's text. *run gets the text to run (floe_malloc'd): sql itself, or
+ * "EXPLAIN " + the checked SELECT. tables (may be NULL) gets the base tables it names. */
+static int readonly_text(floe_engine *e, const char *sql, char **run, floe_vec *tables, floe_err *err) {
+  *run = NULL;
+  json_t *tree = parse_tree(e, sql, err);
+  if (!tree) return err ? err->code : FLOE_EINPUT;
+  int rc = 0;
+  const char *body = NULL;
+  if (json_is_true(json_object_get(tree, "error"))) {
+    const char *type = json_string_value(json_object_get(tree, "error_type"));
+    const char *msg = json_string_value(json_object_get(tree, "error_message"));
+    if (type && !strcmp(type, "not implemented") && (body = explain_body(sql)) != NULL) {
+      json_t *inner = parse_tree(e, body, err);
+      if (!inner) {
+        rc = err ? err->code : FLOE_EINPUT;
+      } else if (json_is_true(json_object_get(inner, "error")) || json_array_size(json_object_get(inner, "statements")) != 1) {
+        rc = floe_err_set(err, FLOE_EINPUT, READONLY "; this EXPLAIN is not of one SELECT, or it has options (ANALYZE runs the statement)");
+      } else {
+        json_decref(tree);
+        tree = inner;
+      }
+    } else if (type && !strcmp(type, "not implemented")) {
+      rc = floe_err_set(err, FLOE_EINPUT, READONLY "; found a statement that is not a SELECT");
+    } else {
+      rc = floe_err_set(err, FLOE_EINPUT, "%s", msg ? msg : "the query cannot be parsed");
+    }
+  } else if (json_array_size(json_object_get(tree, "statements")) != 1) {
+    rc = floe_err_set(err, FLOE_EINPUT, READONLY "; found %zu statements", json_array_size(json_object_get(tree, "statements")));
+  }
+  const char *bad = rc ? NULL : tree_check(json_object_get(tree, "statements"), tables);
+  if (bad)
+    rc = floe_err_set(err, FLOE_EINPUT, READONLY "; the table function %s is not one that only reads", bad);
+  json_decref(tree);
+  if (rc) return rc;
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  if (body) floe_buf_puts(&b, "EXPLAIN ");
+  floe_buf_puts(&b, body ? body : sql);
+  *run = floe_buf_take(&b);
+  return *run ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+int floe_engine_readonly_check(floe_engine *e, const char *sql, char **run, floe_vec *tables, floe_err *err) {
+  *run = NULL;
+  const char *p = skip_blank(sql);
+  while (*p == ';') p = skip_blank(p + 1);
+  if (!*p) return floe_err_set(err, FLOE_EINPUT, "no SQL statement given");
+  return readonly_text(e, sql, run, tables, err);
+}
+
 int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **out, floe_err *err) {
   *out = NULL;
-  duckdb_extracted_statements st = NULL;
-  idx_t n = D.duckdb_extract_statements(e->con, sql, &st);
-  int rc = 0;
-  if (n == 0) {
-    const char *m = D.duckdb_extract_statements_error(st);
-    rc = floe_err_set(err, FLOE_EINPUT, "%s", m ? m : "no SQL statement given");
-    D.duckdb_destroy_extracted(&st);
-    return rc;
-  }
+  char *run = NULL;
+  int rc = floe_engine_readonly_check(e, sql, &run, NULL, err);
+  if (rc) return rc;
+  duckdb_prepared_statement ps = NULL;
   floe_result *r = NULL;
-  for (idx_t i = 0; i < n && !rc; i++) {
-    duckdb_prepared_statement ps = NULL;
-    if (D.duckdb_prepare_extracted_statement(e->con, st, i, &ps) == DuckDBError) {
-      const char *m = D.duckdb_prepare_error(ps);
-      rc = floe_err_set(err, FLOE_EINPUT, "%s", m ? m : "cannot prepare the query");
-    } else {
-      duckdb_statement_type t = D.duckdb_prepared_statement_type(ps);
-      if ((t != DUCKDB_STATEMENT_TYPE_SELECT && t != DUCKDB_STATEMENT_TYPE_EXPLAIN) ||
-          (t == DUCKDB_STATEMENT_TYPE_EXPLAIN && explain_analyze(sql))) {
-        rc = floe_err_set(err, FLOE_EINPUT,
-                          "floe query is read-only: only SELECT (and EXPLAIN) statements are allowed "
-                          "(statement %llu is not one)",
-                          (unsigned long long)i + 1);
-      } else {
-        if (r) floe_result_free(r);
-        r = floe_calloc(1, sizeof *r);
-        if (!r) {
-          rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
-        } else if ((rc = execute_for_display(e, ps, sql, n == 1, r, err))) {
-          floe_free(r);
-          r = NULL;
-        }
-      }
-    }
-    D.duckdb_destroy_prepare(&ps);
+  if (D.duckdb_prepare(e->con, run, &ps) == DuckDBError) {
+    const char *m = D.duckdb_prepare_error(ps);
+    rc = floe_err_set(err, FLOE_EINPUT, "%s", m ? m : "cannot prepare the query");
+    if (m && strstr(m, "Catalog Error")) err->code = rc = FLOE_ENOTFOUND;
+  } else {
+    /* the check above decided; the prepared type must agree (a SELECT, or the EXPLAIN floe wrote) */
+    duckdb_statement_type t = D.duckdb_prepared_statement_type(ps);
+    bool explain = !strncmp(run, "EXPLAIN ", 8); /* a SELECT's text cannot start so: only floe's EXPLAIN does */
+    if (t != (explain ? DUCKDB_STATEMENT_TYPE_EXPLAIN : DUCKDB_STATEMENT_TYPE_SELECT))
+      rc = floe_err_set(err, FLOE_EINPUT, READONLY "; this statement is not one");
+    else if (!(r = floe_calloc(1, sizeof *r)))
+      rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    else if ((rc = execute_for_display(e, ps, run, r, err)))
+      floe_free(r), r = NULL;
   }
-  D.duckdb_destroy_extracted(&st);
-  if (rc) {
-    floe_result_free(r);
-    return rc;
-  }
+  D.duckdb_destroy_prepare(&ps);
+  floe_free(run);
+  if (rc) return rc;
   *out = r;
   return 0;
 }
@@ -365,7 +509,7 @@ const char *floe_result_colname(const floe_result *r, size_t col) {
 }
 
 floe_coltype floe_result_coltype(const floe_result *r, size_t col) {
-  if (r->json && r->json[col] == 'j') return FLOE_COL_JSON;
+  if (r->kinds && r->kinds[col] == 'j') return FLOE_COL_JSON;
   switch (D.duckdb_column_type((duckdb_result *)&r->res, col)) {
   case DUCKDB_TYPE_BOOLEAN: return FLOE_COL_BOOL;
   case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER: case DUCKDB_TYPE_BIGINT:
@@ -381,12 +525,36 @@ bool floe_result_isnull(const floe_result *r, size_t col, size_t row) {
   return D.duckdb_value_is_null((duckdb_result *)&r->res, col, row);
 }
 
-const char *floe_result_str(floe_result *r, size_t col, size_t row) {
+const char *floe_result_strn(floe_result *r, size_t col, size_t row, size_t *len) {
   if (r->scratch) D.duckdb_free(r->scratch);
   r->scratch = NULL;
+  *len = 0;
   if (D.duckdb_value_is_null(&r->res, col, row)) return NULL;
   r->scratch = D.duckdb_value_varchar(&r->res, col, row);
-  return r->scratch;
+  if (!r->scratch) return NULL;
+  if (!r->kinds || r->kinds[col] != 's') {
+    *len = strlen(r->scratch);
+    return r->scratch;
+  }
+  /* text sent as a BLOB (display_kind): DuckDB wrote every byte that is not printable ASCII, and every
+   * backslash, as \xNN; all else is itself */
+  floe_buf_reset(&r->text);
+  for (const char *p = r->scratch; *p; p++) {
+    if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2]) && isxdigit((unsigned char)p[3])) {
+      char hex[3] = {p[2], p[3], 0};
+      floe_buf_putc(&r->text, (char)strtol(hex, NULL, 16));
+      p += 3;
+    } else {
+      floe_buf_putc(&r->text, *p);
+    }
+  }
+  *len = r->text.len;
+  return floe_buf_str(&r->text);
+}
+
+const char *floe_result_str(floe_result *r, size_t col, size_t row) {
+  size_t len;
+  return floe_result_strn(r, col, row, &len);
 }
 
 int64_t floe_result_i64(const floe_result *r, size_t col, size_t row) {
@@ -400,7 +568,8 @@ void floe_result_free(floe_result *r) {
   if (!r) return;
   if (r->scratch) D.duckdb_free(r->scratch);
   D.duckdb_destroy_result(&r->res);
-  floe_free(r->json);
+  floe_free(r->kinds);
+  floe_buf_free(&r->text);
   floe_free(r);
 }
 

@@ -1,10 +1,15 @@
 /* query.c — the read-only query engine: one DuckDB view per catalog table over the data files of the
- * chosen snapshot, then file access limited to the warehouse and the configuration locked. */
+ * chosen snapshot, then DuckDB locked down to opening exactly those files (what a query may run is
+ * decided in src/engine: floe_engine_query_readonly), and the lake's own tables named when a query
+ * misspells one. */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "lake_int.h"
 
 /* Which snapshot of t to show for as_of (NULL = current). 0 = the table is empty at that point. */
@@ -156,8 +161,9 @@ static bool query_may_read(const char *sql, const char *name) {
 }
 
 /* The view statements for the catalog tables the query may read, as of as_of (floe_malloc'd strings in
- * *views). */
-static int view_statements(floe_lake *l, const char *as_of, const char *sql, floe_vec *views, floe_err *err) {
+ * *views), and the data files those views read (floe_malloc'd, in *files). */
+static int view_statements(floe_lake *l, const char *as_of, const char *sql, floe_vec *views, floe_vec *files,
+                           floe_err *err) {
   json_t *list = NULL;
   int rc = lake_catalog_list(l, &list, err);
   if (rc) return rc;
@@ -209,6 +215,13 @@ static int view_statements(floe_lake *l, const char *as_of, const char *sql, flo
     floe_buf_sql_ident(&q, name);
     floe_buf_puts(&q, " AS ");
     view_sql(&q, t.meta, schema, entries);
+    size_t k;
+    json_t *en;
+    json_array_foreach(entries, k, en) {
+      const char *path = json_string_value(json_object_get(json_object_get(en, "data_file"), "file_path"));
+      char *f = path ? floe_strdup(lake_local_path(path)) : NULL;
+      if (f && floe_vec_push(files, f)) floe_free(f);
+    }
     char *stmt = floe_strdup(floe_buf_str(&q));
     floe_buf_free(&q);
     json_decref(entries);
@@ -229,6 +242,65 @@ int floe_lake_query_engine(floe_lake *l, const char *as_of, floe_engine **out, f
   return floe_lake_query_engine_for(l, as_of, NULL, out, err);
 }
 
+/* Whether real (a resolved path) is dir or below it. */
+static bool real_inside(const char *real, const char *dir) {
+  size_t n = strlen(dir);
+  return !strncmp(real, dir, n) && (real[n] == '/' || real[n] == 0 || (n && dir[n - 1] == '/'));
+}
+
+/* Whether a query may open path: absolute, below the warehouse (wh as configured, or wh_real, its realpath),
+ * no "." or ".." step; its directory really in the warehouse and the file no symlink leading out of it.
+ * last_ok caches the last directory found good (a table's files share a few directories). */
+static bool readable_file(const char *wh, const char *wh_real, const char *path, floe_buf *last_ok) {
+  size_t n = strlen(wh), m = strlen(wh_real);
+  if (!((!strncmp(path, wh, n) && path[n] == '/') || (!strncmp(path, wh_real, m) && path[m] == '/'))) return false;
+  for (const char *p = path; (p = strchr(p, '/')) != NULL; p++)
+    if (!strncmp(p, "/./", 3) || !strncmp(p, "/../", 4) || !strcmp(p, "/.") || !strcmp(p, "/..")) return false;
+  size_t dl = (size_t)(strrchr(path, '/') - path);
+  if (last_ok->len != dl || memcmp(floe_buf_str(last_ok), path, dl)) {
+    char *dir = floe_strndup(path, dl);
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    bool ok = real && real_inside(real, wh_real);
+    free(real);
+    floe_buf_reset(last_ok);
+    if (ok) floe_buf_append(last_ok, dir, dl);
+    floe_free(dir);
+    if (!ok) return false;
+  }
+  struct stat st;
+  if (lstat(path, &st) || !S_ISLNK(st.st_mode)) return true; /* a missing file: DuckDB says so when it reads */
+  char *real = realpath(path, NULL);
+  bool ok = real && real_inside(real, wh_real);
+  free(real);
+  return ok;
+}
+
+/* The lock-down, run after the views are made: DuckDB may open exactly the data files the views read
+ * (allowed_paths; no directory, so no listing, no new file, and no symlink or ".." planted in the
+ * warehouse leads elsewhere), nothing else (enable_external_access=false: no other file, no URL, no
+ * INSTALL/LOAD/ATTACH), and no setting can change after (lock_configuration). */
+static int lock_down(floe_lake *l, floe_engine *e, const floe_vec *files, floe_err *err) {
+  char *wh_real = realpath(l->warehouse, NULL);
+  if (!wh_real) return floe_err_set(err, FLOE_EIO, "lake warehouse %s: %s", l->warehouse, strerror(errno));
+  floe_buf q, last_ok;
+  floe_buf_init(&q, 0);
+  floe_buf_init(&last_ok, 0);
+  floe_buf_puts(&q, "SET allowed_paths=[");
+  bool first = true;
+  for (size_t i = 0; i < files->len; i++) {
+    if (!readable_file(l->warehouse, wh_real, files->items[i], &last_ok)) continue; /* DuckDB will refuse it */
+    if (!first) floe_buf_putc(&q, ',');
+    first = false;
+    floe_buf_sql_str(&q, files->items[i]);
+  }
+  floe_buf_puts(&q, "]; SET enable_external_access=false; SET lock_configuration=true;");
+  int rc = floe_engine_exec(e, floe_buf_str(&q), err);
+  floe_buf_free(&q);
+  floe_buf_free(&last_ok);
+  free(wh_real);
+  return rc;
+}
+
 int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql, floe_engine **out,
                                floe_err *err) {
   *out = NULL;
@@ -236,8 +308,8 @@ int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql,
   pthread_t th;
   bool threaded = pthread_create(&th, NULL, open_engine, &o) == 0;
   if (!threaded) open_engine(&o);
-  floe_vec views = {0};
-  int rc = view_statements(l, as_of, sql, &views, err);
+  floe_vec views = {0}, files = {0};
+  int rc = view_statements(l, as_of, sql, &views, &files, err);
   if (threaded) pthread_join(th, NULL);
   if (!rc && o.rc) {
     rc = o.rc;
@@ -246,23 +318,104 @@ int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql,
   for (size_t i = 0; !rc && i < views.len; i++) rc = floe_engine_exec(o.e, views.items[i], err);
   for (size_t i = 0; i < views.len; i++) floe_free(views.items[i]);
   floe_vec_free(&views);
-  /* Lock down: only the warehouse is readable, nothing else on the file system, settings frozen. */
-  if (!rc) {
-    floe_buf q;
-    floe_buf_init(&q, 0);
-    floe_buf_puts(&q, "SET allowed_directories=[");
-    char *wh = NULL;
-    if (asprintf(&wh, "%s/", l->warehouse) < 0) wh = NULL;
-    floe_buf_sql_str(&q, wh ? wh : l->warehouse);
-    free(wh);
-    floe_buf_puts(&q, "]; SET enable_external_access=false; SET lock_configuration=true;");
-    rc = floe_engine_exec(o.e, floe_buf_str(&q), err);
-    floe_buf_free(&q);
-  }
+  if (!rc) rc = lock_down(l, o.e, &files, err);
+  for (size_t i = 0; i < files.len; i++) floe_free(files.items[i]);
+  floe_vec_free(&files);
   if (rc) {
     floe_engine_close(o.e);
     return rc;
   }
   *out = o.e;
   return 0;
+}
+
+/* Edit distance (insert, delete, replace one byte), capped at 255 bytes of each. */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t n = strnlen(a, 255), m = strnlen(b, 255), row[256];
+  for (size_t j = 0; j <= m; j++) row[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t up = row[j], best = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[m];
+}
+
+/* Of the lake's tables (rows [namespace, name]), the one nearest to ref ("ns.name" or "name"), when it is
+ * near enough to be a misspelling; its full name into best. */
+static bool nearest_table(const json_t *list, const char *ref, floe_buf *best) {
+  bool qualified = strchr(ref, '.') != NULL;
+  size_t best_d = (size_t)-1, i;
+  json_t *row;
+  json_array_foreach(list, i, row) {
+    char full[512];
+    const char *ns = json_string_value(json_array_get(row, 0)), *name = json_string_value(json_array_get(row, 1));
+    snprintf(full, sizeof full, "%s.%s", ns, name);
+    size_t d = edit_distance(ref, qualified ? full : name);
+    if (d < best_d) {
+      best_d = d;
+      floe_buf_reset(best);
+      floe_buf_puts(best, full);
+    }
+  }
+  return best_d <= (strlen(ref) > 9 ? strlen(ref) / 3 : 3);
+}
+
+static bool lake_has(const json_t *list, const char *ref) {
+  size_t i;
+  json_t *row;
+  json_array_foreach(list, i, row) {
+    const char *ns = json_string_value(json_array_get(row, 0)), *name = json_string_value(json_array_get(row, 1));
+    size_t n = strlen(ns);
+    if (!strcasecmp(ref, name) || (!strncasecmp(ref, ns, n) && ref[n] == '.' && !strcasecmp(ref + n + 1, name)))
+      return true;
+  }
+  return false;
+}
+
+void floe_lake_query_missing_table(floe_lake *l, floe_engine *e, const char *sql, floe_err *err) {
+  if (!err || err->code != FLOE_ENOTFOUND || !strstr(err->msg, "Table with name ")) return;
+  floe_vec refs = {0};
+  json_t *list = NULL;
+  char *run = NULL;
+  floe_buf best, names;
+  floe_buf_init(&best, 0);
+  floe_buf_init(&names, 0);
+  if (floe_engine_readonly_check(e, sql, &run, &refs, NULL) || lake_catalog_list(l, &list, NULL)) goto done;
+  for (size_t i = 0; i < refs.len; i++) {
+    const char *ref = refs.items[i], *dot = strrchr(ref, '.');
+    char said[300]; /* DuckDB names the missing table without its schema */
+    snprintf(said, sizeof said, "name %s does not exist", dot ? dot + 1 : ref);
+    if (lake_has(list, ref) || strchr(ref, '/') || !strstr(err->msg, said)) continue;
+    if (nearest_table(list, ref, &best)) {
+      floe_err_set(err, FLOE_ENOTFOUND, "Table \"%s\" does not exist; did you mean %s?", ref, floe_buf_str(&best));
+    } else {
+      size_t k;
+      json_t *row;
+      json_array_foreach(list, k, row) {
+        if (k == 10) {
+          floe_buf_printf(&names, ", ... (floe lake tables lists all %zu)", json_array_size(list));
+          break;
+        }
+        floe_buf_printf(&names, "%s%s.%s", k ? ", " : "", json_string_value(json_array_get(row, 0)),
+                        json_string_value(json_array_get(row, 1)));
+      }
+      floe_err_set(err, FLOE_ENOTFOUND, "Table \"%s\" does not exist; %s%s", ref,
+                   json_array_size(list) ? "the lake's tables: " : "the lake has no tables yet", floe_buf_str(&names));
+    }
+    break;
+  }
+done:
+  for (size_t i = 0; i < refs.len; i++) floe_free(refs.items[i]);
+  floe_vec_free(&refs);
+  json_decref(list);
+  floe_free(run);
+  floe_buf_free(&best);
+  floe_buf_free(&names);
 }

@@ -156,9 +156,11 @@ int floe_buf_printf(floe_buf *b, const char *fmt, ...) {
   return 0;
 }
 
-int floe_buf_json_str(floe_buf *b, const char *s) {
+int floe_buf_json_str(floe_buf *b, const char *s) { return floe_buf_json_strn(b, s, strlen(s)); }
+
+int floe_buf_json_strn(floe_buf *b, const char *s, size_t n) {
   int rc = floe_buf_putc(b, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+  for (const unsigned char *p = (const unsigned char *)s, *end = p + n; p < end && !rc; p++) {
     switch (*p) {
     case '"': rc = floe_buf_puts(b, "\\\""); break;
     case '\\': rc = floe_buf_puts(b, "\\\\"); break;

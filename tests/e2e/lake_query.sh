@@ -102,7 +102,32 @@ expect_rc 0 f query "SELECT [1,2] AS l, {'x': 1} AS s, MAP {'k': 2} AS m, TIMEST
 expect_rc 0 f query "SELECT id, [id, id * 2] AS pair FROM oso.events ORDER BY id DESC LIMIT 2" --format csv
 [ "$OUT" = $'id,pair\n2,"[2,4]"\n1,"[1,2]"' ] || fail "nested values over a lake table, order kept: $OUT"
 expect_rc 2 f query "SELECT 1; SELECT [1]"
-expect_out "run it alone"
+expect_out "read-only"
+expect_out "found 2 statements"
+
+# every byte of a value is shown: a NUL byte is \x00 in a table and in CSV, \u0000 in JSON (it cut the
+# value short before: x\0y was shown as x); a control character cannot drive the terminal from a table
+NUL_SQL="SELECT 'x' || chr(0) || 'y' AS s, 'a\\b' AS t, chr(27) || '[31m' AS e"
+expect_rc 0 f query "$NUL_SQL" --format csv
+[ "$OUT" = $'s,t,e\nx\\x00y,a\\b,\e[31m' ] || fail "NUL in csv: $(printf '%s' "$OUT" | od -c)"
+expect_rc 0 f query "$NUL_SQL" --format json
+[ "$OUT" = '[{"s":"x\u0000y","t":"a\\b","e":"\u001b[31m"}]' ] || fail "NUL in json: $OUT"
+expect_rc 0 f query "$NUL_SQL" --format ndjson
+[ "$OUT" = '{"s":"x\u0000y","t":"a\\b","e":"\u001b[31m"}' ] || fail "NUL in ndjson: $OUT"
+expect_rc 0 f query "$NUL_SQL"
+expect_out 'x\x00y | a\b | \x1B[31m'
+# a value of a lake table, through the view
+expect_rc 0 f query "SELECT repo || chr(0) || 'z' AS r FROM oso.events WHERE id = 1" --format json
+[ "$OUT" = '[{"r":"a/b\u0000z"}]' ] || fail "NUL from a table in json: $OUT"
+
+# a misspelt table name: the lake's tables are suggested, not DuckDB's own catalog
+expect_rc 2 f query "SELECT count(*) FROM oso.event"
+expect_out 'Table "oso.event" does not exist; did you mean oso.events?'
+expect_no_out "information_schema"
+expect_rc 2 f query "SELECT * FROM evnts"
+expect_out 'Table "evnts" does not exist; did you mean oso.events?'
+expect_rc 2 f query "SELECT * FROM oso.zzzzzzzzzzzz"
+expect_out "the lake's tables: oso.events"
 
 # numeric options are whole numbers in range, never half-read ("1h" is not 1 second)
 expect_rc 2 f lake orphans --min-age 1h
