@@ -312,6 +312,32 @@ static int add_url_parts(floe_secrets *s, const char *p, size_t len) {
   return rc;
 }
 
+/* The value percent-encoded as URL query parameters carry it (every byte but A-Z a-z 0-9 - . _ ~ as %XX),
+ * when that differs: a server started by floe may log the request line it received. */
+static int add_percent_encoded(floe_secrets *s, const char *p, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) n += isalnum((unsigned char)p[i]) || strchr("-._~", p[i]) ? 0 : 1;
+  if (!n || memchr(p, 0, len)) return 0;
+  char *enc = floe_malloc(len + 2 * n + 1);
+  if (!enc) return FLOE_ENOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (isalnum(c) || strchr("-._~", c)) {
+      enc[k++] = (char)c;
+    } else {
+      enc[k++] = '%';
+      enc[k++] = hex[c >> 4];
+      enc[k++] = hex[c & 15];
+    }
+  }
+  int rc = add_one(s, enc, k);
+  sodium_memzero(enc, k);
+  floe_free(enc);
+  return rc;
+}
+
 /* password = value in a libpq key=value string: unquoted up to whitespace, or 'quoted' with \' and \\. */
 static int add_keyword_password(floe_secrets *s, const char *p) {
   int rc = 0;
@@ -346,8 +372,9 @@ int floe_secrets_add_conninfo_password(floe_secrets *s, const char *conninfo) {
   return rc ? rc : add_keyword_password(s, conninfo);
 }
 
-/* Registers the value, its JSON-escaped form (the event log stores JSON), for multi-line values each
- * line of 4+ bytes (output is often split and prefixed per line), and the password of a URL value. */
+/* Registers the value, its JSON-escaped form (the event log stores JSON), its percent-encoded form (URLs),
+ * for multi-line values each line of 4+ bytes (output is often split and prefixed per line), and the
+ * password of a URL value. */
 int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
   const char *p = value;
   if (!s || !len) return 0;
@@ -362,6 +389,7 @@ int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
     floe_buf_free(&j);
     if (rc) return rc;
   }
+  if ((rc = add_percent_encoded(s, p, len))) return rc;
   if (memchr(p, '\n', len)) {
     const char *e = p + len;
     for (const char *a = p; a < e;) {

@@ -14,6 +14,8 @@ lake: {warehouse: .floe/lake, namespace: oso}
 Y
 export DAGSTER__SRC__PASSWORD="$SRC_PW" DAGSTER__API__TOKEN="$API_TOK" DAGSTER__STREAM__PW="$STREAM_PW"
 export DAGSTER__OTHER__UNUSED="$UNUSED"
+R=$(rnd); API_KEY="k+y/$R"   # the server sees it as k%2By%2F... in its request line
+export DAGSTER__API__KEY="$API_KEY"
 export FLOE_KEYSTORE_KEY=$($FLOE secrets keygen) FLOE_KEYSTORE_PASSPHRASE="$PASSPHRASE"
 export DUMP=$T
 cat > $P/scripts/source.sh <<'SH'
@@ -34,6 +36,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         auth = self.headers.get("Authorization", "")
         print("stdout " + auth, flush=True); print("stderr " + auth, file=sys.stderr, flush=True)
+        print("GET " + self.path, flush=True)
         with open(os.environ["FLOE_EVENTS"], "a") as ev:
             ev.write(json.dumps({"type": "log", "message": "got " + auth}) + "\n")
             ev.write(json.dumps({"type": "materialization", "metadata": {"auth": auth}}) + "\n")
@@ -57,6 +60,7 @@ assets:
       type: http_json
       url: "http://127.0.0.1:{port}/items"
       bearer_token: {secret: api.token}
+      params: {key: {secret: api.key}}
       serve: [python3, scripts/serve.py]
   - key: long_line
     kind: command
@@ -69,7 +73,7 @@ run 0 $FLOE -p $P asset materialize --select '*'
 RUN=$(sqlite3 $P/.floe/floe.db "select id from runs order by created_us desc limit 1")
 $FLOE -p $P run logs $RUN > $T/logs 2>&1 || fail "run logs failed"
 cat $T/logs >> $ALL
-for want in "stdout ********" "stderr Bearer ********" "AAAA********"; do
+for want in "stdout ********" "stderr Bearer ********" "AAAA********" "GET /items?key=********"; do
   grep -qF -- "$want" $T/logs || fail "run logs lack '$want'"   # (the logs hold 2 MiB: not printed)
 done
 run 0 $FLOE -p $P run show $RUN
@@ -86,8 +90,9 @@ for f in $T/source_env $T/serve_env; do
   grep -qF -- "$PASSPHRASE" $f && fail "$(basename $f) holds the keystore passphrase"
   grep -qF -- "$UNUSED" $f && fail "$(basename $f) holds a secret it did not ask for"
   grep -qF -- "$API_TOK" $f && fail "$(basename $f) holds the API token"
+  grep -qF -- "$R" $f && fail "$(basename $f) holds the API key"
 done
-leaks=$(for v in "$SRC_PW" "$API_TOK" "$STREAM_PW" "$PASSPHRASE"; do grep -rlaF -- "$v" $P/.floe $ALL || true; done | sort -u)
+leaks=$(for v in "$SRC_PW" "$API_TOK" "$STREAM_PW" "$PASSPHRASE" "$R"; do grep -rlaF -- "$v" $P/.floe $ALL || true; done | sort -u)
 [ -z "$leaks" ] || fail "secret values found in:
 $leaks"
 echo ok

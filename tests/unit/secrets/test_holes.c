@@ -71,6 +71,13 @@ int main(void) {
   CHECK(floe_secrets_redact(s, "token: \"Sup3r%zzOTHERpw\"", 25, &b) == 0);
   CHECK_STR(floe_buf_str(&b), "token: \"********\"");
   floe_buf_free(&b);
+  /* the percent-encoded form (a server floe started logging its request line) */
+  setenv("OSO__API__KEY", "k+y/v=l ue", 1);
+  CHECK(floe_secrets_resolve(s, "api", "key", &v, &err) == 0);
+  floe_buf_init(&b, 0);
+  CHECK(floe_secrets_redact(s, "GET /items?key=k%2By%2Fv%3Dl%20ue&x=1", 37, &b) == 0);
+  CHECK_STR(floe_buf_str(&b), "GET /items?key=********&x=1");
+  floe_buf_free(&b);
   /* libpq's parse errors lose what they quote, but keep libpq's own one-character quotes */
   char m[256];
   floe_postgres_message("invalid percent-encoded token: \"Sup3r%zzSECRETpw\"\nmore", m, sizeof m);
@@ -102,7 +109,7 @@ int main(void) {
   CHECK(env_has(env, "PATH=") == (getenv("PATH") ? 1u : 0u));
   CHECK(env[n] == NULL);
   CHECK(floe_secrets_child_env(NULL, drop, NULL, 0, &a, &env, &n, &err) == 0);
-  CHECK(env_has(env, "KEEP_ME=") == 0 && env_has(env, "DAGSTER__") == 0 && env_has(env, "OSO__API") == 1);
+  CHECK(env_has(env, "KEEP_ME=") == 0 && env_has(env, "DAGSTER__") == 0 && env_has(env, "OSO__API__TOKEN=") == 1);
   floe_arena_free(&a);
   floe_secrets_close(s);
   TEST_MAIN_END();
