@@ -75,9 +75,29 @@ void floe_map_free(floe_map *m);
 /* ---- files */
 /* Reads a whole file; *out is floe_malloc'd and NUL-terminated (caller frees). */
 int floe_file_read(const char *path, char **out, size_t *len, floe_err *err) FLOE_WUR;
-/* Writes via a temp file + fsync + rename: readers see the old or the new content, never a mix. */
+/* Writes via a temp file + fsync + rename: readers see the old or the new content, never a mix.
+ * mode 0 = 0600 (floe's files are private: see docs/security.md). */
 int floe_file_write_atomic(const char *path, const void *data, size_t len, int mode, floe_err *err) FLOE_WUR;
+/* mkdir -p; directories it creates get mode (& ~umask). */
 int floe_mkdirs(const char *path, int mode, floe_err *err) FLOE_WUR;
+/* Creates path empty with mode when it does not exist (e.g. a database file, so that the library opening
+ * it, and the journal files it makes with the same mode, never create it more open). Existing: untouched. */
+int floe_file_create(const char *path, int mode, floe_err *err) FLOE_WUR;
+/* Makes what this process creates private to its user (umask 077: files 0600, directories 0700), also for
+ * files other libraries create (DuckDB's COPY, SQLite's -wal/-shm) and for the programs it starts. Returns
+ * the umask before the first call (later calls change nothing). */
+unsigned floe_umask_private(void);
+/* True when path is root or lies below it (lexically: both must already be resolved, see below). */
+bool floe_path_under(const char *root, const char *path);
+/* path with its parent directory resolved (realpath: no symlink, no "..", no "."), into out (n bytes).
+ * The last component is kept as it is (it must be a plain name). -1 (errno set) when the parent does not
+ * resolve or path is relative. */
+int floe_path_resolve_parent(const char *path, char *out, size_t n);
+/* Removes the regular file path only when it lies below the directory root (resolved by the caller with
+ * realpath): path must be absolute, its parent must resolve inside root, and path itself must be a regular
+ * file (a symlink or a directory is refused, never followed). 0 removed; FLOE_ENOTFOUND when it is already
+ * gone; FLOE_EINPUT when refused (outside root, relative, not a regular file); FLOE_EIO otherwise. */
+int floe_unlink_under(const char *root, const char *path, floe_err *err) FLOE_WUR;
 bool floe_path_exists(const char *path);
 bool floe_is_dir(const char *path);
 /* Removes a directory tree (like rm -rf). */

@@ -1,5 +1,6 @@
-/* os.c — files (atomic writes, directory trees), clocks, random ids, small string helpers. */
+/* os.c — files (atomic writes, directory trees, confined deletes, private modes), clocks, random ids, small string helpers. */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@ int floe_file_read(const char *path, char **out, size_t *len, floe_err *err) {
 int floe_file_write_atomic(const char *path, const void *data, size_t len, int mode, floe_err *err) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp.%d.%llx", path, (int)getpid(), (unsigned long long)floe_random_u64());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode ? mode : 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode ? mode : 0600);
   if (fd < 0) return floe_err_set(err, FLOE_EIO, "%s: %s", tmp, strerror(errno));
   const char *p = data;
   size_t left = len;
@@ -85,6 +86,86 @@ int floe_mkdirs(const char *path, int mode, floe_err *err) {
   }
   if (mkdir(buf, mode) != 0 && errno != EEXIST) return floe_err_set(err, FLOE_EIO, "mkdir %s: %s", buf, strerror(errno));
   return 0;
+}
+
+int floe_file_create(const char *path, int mode, floe_err *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) return floe_err_set(err, FLOE_EIO, "%s: %s", path, strerror(errno));
+  close(fd);
+  return 0;
+}
+
+unsigned floe_umask_private(void) {
+  static int set;
+  static mode_t before;
+  if (!set) {
+    before = umask(077);
+    set = 1;
+  }
+  return (unsigned)before;
+}
+
+bool floe_path_under(const char *root, const char *path) {
+  size_t n = strlen(root);
+  while (n > 1 && root[n - 1] == '/') n--;
+  if (strncmp(root, path, n)) return false;
+  return path[n] == 0 || path[n] == '/' || (n == 1 && root[0] == '/');
+}
+
+int floe_path_resolve_parent(const char *path, char *out, size_t n) {
+  const char *slash = path ? strrchr(path, '/') : NULL;
+  if (!path || path[0] != '/' || !slash) {
+    errno = EINVAL;
+    return -1;
+  }
+  const char *base = slash + 1;
+  if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+    errno = EINVAL;
+    return -1;
+  }
+  char dir[PATH_MAX], real[PATH_MAX];
+  size_t dl = (size_t)(slash - path);
+  if (dl >= sizeof dir) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(dir, path, dl);
+  dir[dl] = 0;
+  if (!realpath(dl ? dir : "/", real)) return -1;
+  int w = snprintf(out, n, "%s%s%s", real, strcmp(real, "/") ? "/" : "", base);
+  if (w < 0 || (size_t)w >= n) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return 0;
+}
+
+int floe_unlink_under(const char *root, const char *path, floe_err *err) {
+  char res[PATH_MAX];
+  if (!path || path[0] != '/')
+    return floe_err_set(err, FLOE_EINPUT, "refusing to delete '%s': not an absolute local path", path ? path : "");
+  if (floe_path_resolve_parent(path, res, sizeof res)) {
+    if (errno == ENOENT) return floe_err_set(err, FLOE_ENOTFOUND, "%s: already gone", path);
+    return floe_err_set(err, FLOE_EIO, "%s: %s", path, strerror(errno));
+  }
+  char *slash = strrchr(res, '/');
+  if (!floe_path_under(root, res) || (size_t)(slash - res) < strlen(root))
+    return floe_err_set(err, FLOE_EINPUT, "refusing to delete %s: it is outside %s", path, root);
+  *slash = 0;
+  /* The parent as resolved, opened without following a last-moment symlink; the name is then checked and
+   * removed relative to that very directory. */
+  int dfd = open(res[0] ? res : "/", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return floe_err_set(err, errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO, "%s: %s", res, strerror(errno));
+  struct stat st;
+  int rc = 0;
+  if (fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    rc = floe_err_set(err, errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO, "%s: %s", path, strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    rc = floe_err_set(err, FLOE_EINPUT, "refusing to delete %s: not a regular file", path);
+  else if (unlinkat(dfd, slash + 1, 0) != 0)
+    rc = floe_err_set(err, errno == ENOENT ? FLOE_ENOTFOUND : FLOE_EIO, "%s: %s", path, strerror(errno));
+  close(dfd);
+  return rc;
 }
 
 bool floe_path_exists(const char *path) { return access(path, F_OK) == 0; }
