@@ -289,7 +289,7 @@ int lake_avro_write_memo(const char *path, const json_t *schema, const char *con
     rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
     goto out;
   }
-  rc = floe_file_write_atomic(path, b.p, b.len, 0644, err);
+  rc = floe_file_write_atomic(path, b.p, b.len, 0600, err);
   if (!rc && size_out) *size_out = (int64_t)b.len;
 out:
   free(schema_text);

@@ -21,6 +21,9 @@ static int dberr(floe_lake *l, floe_err *err, const char *what) {
 }
 
 int lake_catalog_init(floe_lake *l, floe_err *err) {
+  /* 0600: SQLite gives its -wal and -shm files the database file's mode (docs/security.md) */
+  int rc = strcmp(l->db_path, ":memory:") ? floe_file_create(l->db_path, 0600, err) : 0;
+  if (rc) return rc;
   if (sqlite3_open_v2(l->db_path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       NULL) != SQLITE_OK)
     return dberr(l, err, "cannot open");
@@ -40,7 +43,7 @@ int lake_catalog_init(floe_lake *l, floe_err *err) {
   if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) != SQLITE_OK) sqlite3_free(msg);
   msg = NULL;
   if (sqlite3_exec(l->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-    int rc = floe_err_set(err, FLOE_EDB, "%s: cannot create the catalog tables: %s", l->db_path, msg);
+    rc = floe_err_set(err, FLOE_EDB, "%s: cannot create the catalog tables: %s", l->db_path, msg);
     sqlite3_free(msg);
     return rc;
   }
@@ -142,4 +145,19 @@ int lake_catalog_list(floe_lake *l, json_t **out, floe_err *err) {
   }
   *out = a;
   return 0;
+}
+
+int lake_catalog_lock(floe_lake *l, floe_err *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = floe_err_set(err, FLOE_EDB, "%s: cannot lock the catalog: %s", l->db_path, msg ? msg : "?");
+    sqlite3_free(msg);
+    return rc;
+  }
+  return 0;
+}
+
+void lake_catalog_unlock(floe_lake *l) {
+  /* The lock's transaction changes at most the one row a swap wrote: commit it (a failed swap wrote none). */
+  if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -11,12 +11,12 @@ int floe_lake_open(const char *warehouse, const char *db_path, const char *catal
   l->warehouse = floe_strdup(warehouse);
   l->db_path = floe_strdup(db_path);
   l->catalog = floe_strdup(catalog && *catalog ? catalog : "floe");
-  int rc = floe_mkdirs(warehouse, 0755, err);
+  int rc = floe_mkdirs(warehouse, 0700, err);
   if (!rc) {
     char *dir = floe_strdup(db_path), *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
       *slash = 0;
-      rc = floe_mkdirs(dir, 0755, err);
+      rc = floe_mkdirs(dir, 0700, err);
     }
     floe_free(dir);
   }
@@ -38,6 +38,10 @@ void floe_lake_close(floe_lake *l) {
   if (!l) return;
   lake_attempt_reset(l, false);
   floe_vec_free(&l->attempt_files);
+  lake_data_reset(l, false);
+  floe_vec_free(&l->data_files);
+  for (size_t i = 0; i < l->moves.len; i++) floe_free(l->moves.items[i]);
+  floe_vec_free(&l->moves);
   floe_engine_close(l->eng);
   floe_free(l->cache_loc);
   json_decref(l->cache_meta);
@@ -94,7 +98,7 @@ int floe_lake_files(floe_lake *l, const char *table, int64_t snapshot_id, char *
   if (rc) return rc;
   if (!snapshot_id) snapshot_id = lake_current_snapshot_id(t.meta);
   json_t *entries = NULL;
-  rc = lake_snapshot_entries(t.meta, snapshot_id, &entries, err);
+  rc = lake_snapshot_entries(l, t.meta, snapshot_id, &entries, err);
   if (!rc) {
     json_t *out = json_array();
     size_t i;

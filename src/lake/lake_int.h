@@ -13,6 +13,10 @@ struct floe_lake {
   sqlite3 *db;
   floe_engine *eng;        /* write engine, opened lazily */
   floe_vec attempt_files;  /* char*: files written by the current commit attempt (removed on conflict) */
+  floe_vec data_files;     /* char*: data files written before the commit loop, reused by every attempt */
+  /* A moved or copied project: table locations the catalog names under an old warehouse, and where those
+   * tables are now (char* pairs: old location, new location). See lake_table_load. */
+  floe_vec moves;
   /* The last metadata file read or written, parsed. Metadata files never change once written, so a
    * location match is a valid cache hit; successive writes in one process skip re-parsing. */
   char *cache_loc;
@@ -56,6 +60,11 @@ char *lake_hex(const unsigned char *p, size_t n);
 /* A float or double (Iceberg type) in the single-value binary encoding, as hex (floe_malloc). */
 char *lake_float_hex(const char *type, double d);
 
+/* Tests only: called at named points ("orphans-walked", "commit-before-swap", "write-data-written"); a
+ * nonzero return makes the operation fail there. NULL in production. */
+extern int (*lake_test_hook)(floe_lake *l, const char *point);
+int lake_hook(floe_lake *l, const char *point);
+
 /* ---- catalog.c */
 int lake_catalog_init(floe_lake *l, floe_err *err) FLOE_WUR;
 /* *loc is floe_malloc'd; FLOE_ENOTFOUND when the table is not in the catalog. */
@@ -65,11 +74,17 @@ int lake_catalog_swap(floe_lake *l, const char *ns, const char *name, const char
                       floe_err *err) FLOE_WUR;
 /* JSON array of [ns, name, metadata_location]. */
 int lake_catalog_list(floe_lake *l, json_t **out, floe_err *err) FLOE_WUR;
+/* Takes the catalog's write lock (a write transaction on the instance database): commits cannot swap
+ * while maintenance decides what is unreferenced. unlock commits (or rolls back) it. */
+int lake_catalog_lock(floe_lake *l, floe_err *err) FLOE_WUR;
+void lake_catalog_unlock(floe_lake *l);
 
 /* ---- table.c */
 typedef struct lake_table {
   char *ns, *name;
-  char *loc;    /* current metadata location; NULL when the table does not exist yet */
+  char *loc;    /* current metadata location (local path; where a moved project has it now); NULL when
+                 * the table does not exist yet */
+  char *cat_loc; /* the catalog's metadata_location as stored (the commit's compare-and-swap value) */
   json_t *meta; /* parsed metadata; NULL when the table does not exist yet */
 } lake_table;
 
@@ -80,6 +95,9 @@ int lake_table_load(floe_lake *l, const char *table, bool allow_missing, lake_ta
 void lake_table_free(lake_table *t);
 /* Strips a file: scheme from an Iceberg location. */
 const char *lake_local_path(const char *loc);
+/* A path as it is now: a path under a moved table's old location mapped to the new one (floe_malloc'd),
+ * or NULL when it needs no change. */
+char *lake_map_path(floe_lake *l, const char *path);
 char *lake_table_location(floe_lake *l, const char *ns, const char *name);
 
 json_t *lake_current_schema(const json_t *meta);
@@ -89,13 +107,14 @@ json_t *lake_spec(const json_t *meta, int spec_id);
 
 /* Reads the manifest list of a snapshot: *mlist is an array of manifest_file records. Refuses delete
  * manifests. */
-int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) FLOE_WUR;
+int lake_read_manifest_list(floe_lake *l, const json_t *snap, json_t **mlist, floe_err *err) FLOE_WUR;
 /* Reads a manifest: an array of manifest_entry records with inherited snapshot/sequence numbers filled
  * in from the manifest list entry mf. Refuses delete files. */
-int lake_read_manifest(const json_t *mf, json_t **entries, floe_err *err) FLOE_WUR;
+int lake_read_manifest(floe_lake *l, const json_t *mf, json_t **entries, floe_err *err) FLOE_WUR;
 /* Live data files (data_file records, each with "_seq" etc.) of a snapshot: array of manifest entries
  * (status != 2). */
-int lake_snapshot_entries(const json_t *meta, int64_t snap_id, json_t **entries, floe_err *err) FLOE_WUR;
+int lake_snapshot_entries(floe_lake *l, const json_t *meta, int64_t snap_id, json_t **entries,
+                          floe_err *err) FLOE_WUR;
 
 /* A change to commit as a new snapshot on main. */
 typedef struct lake_change {
@@ -129,6 +148,12 @@ json_t *lake_avro_type_for(const char *iceberg_type);
 /* Files this attempt wrote. */
 void lake_attempt_track(floe_lake *l, const char *path);
 void lake_attempt_reset(floe_lake *l, bool remove_files);
+/* Data files written before the commit loop: kept across attempts; reset removes them (on failure) or
+ * forgets them (once published). */
+void lake_data_keep(floe_lake *l);
+void lake_data_reset(floe_lake *l, bool remove_files);
+/* Removes the empty directories above path (modified in place), up to the warehouse. */
+void lake_remove_empty_parents(floe_lake *l, char *path);
 
 /* SQL over the given data files, projected to schema by field id (by_name: the files were all written
  * with exactly this schema, so a plain read is equivalent and faster). Appended to b. */

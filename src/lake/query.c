@@ -186,7 +186,7 @@ static int view_statements(floe_lake *l, const char *as_of, const char *sql, flo
     if (as_of && snap != lake_current_snapshot_id(t.meta)) matched = true;
     if (as_of && json_object_get(json_object_get(t.meta, "refs"), as_of)) matched = true;
     json_t *entries = NULL;
-    rc = lake_snapshot_entries(t.meta, snap, &entries, err);
+    rc = lake_snapshot_entries(l, t.meta, snap, &entries, err);
     if (rc) {
       floe_err_prefix(err, "table %s.%s: ", ns, name);
       json_decref(entries);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lake_int.h"
 
@@ -49,29 +50,149 @@ void lake_table_free(lake_table *t) {
   floe_free(t->ns);
   floe_free(t->name);
   floe_free(t->loc);
+  floe_free(t->cat_loc);
   json_decref(t->meta);
   memset(t, 0, sizeof *t);
+}
+
+/* Registers old -> new (copies); false when it cannot or when old is already known. */
+static bool add_move(floe_lake *l, const char *old, const char *new_loc) {
+  if (!old || !new_loc || !*old || !strcmp(old, new_loc)) return false;
+  for (size_t i = 0; i + 1 < l->moves.len; i += 2)
+    if (!strcmp(l->moves.items[i], old)) return false;
+  char *o = floe_strdup(old), *n = floe_strdup(new_loc);
+  if (o && n && floe_vec_push(&l->moves, o) == 0) {
+    if (floe_vec_push(&l->moves, n) == 0) return true;
+    l->moves.len--;
+  }
+  floe_free(o);
+  floe_free(n);
+  return false;
+}
+
+char *lake_map_path(floe_lake *l, const char *path) {
+  if (!l->moves.len || !path) return NULL;
+  const char *p = lake_local_path(path);
+  for (size_t i = 0; i + 1 < l->moves.len; i += 2) {
+    const char *old = l->moves.items[i];
+    size_t n = strlen(old);
+    if (strncmp(p, old, n) || (p[n] && p[n] != '/')) continue;
+    char *m = NULL;
+    if (asprintf(&m, "%s%s", (const char *)l->moves.items[i + 1], p + n) < 0) return NULL;
+    char *r = floe_strdup(m);
+    free(m);
+    return r;
+  }
+  return NULL;
+}
+
+static void map_member(floe_lake *l, json_t *obj, const char *key) {
+  char *m = lake_map_path(l, json_string_value(json_object_get(obj, key)));
+  if (m) json_object_set_new(obj, key, json_string(m));
+  floe_free(m);
+}
+
+/* A copied or moved project: the catalog (copied with the instance database) names the table's metadata
+ * under the warehouse it was written in. floe creates a table at <warehouse>/<ns>/<name>, so when that is
+ * not where the catalog points and this warehouse holds the same metadata file, the table moved with the
+ * project: it is read from here, and every path under its old location is mapped (lake_map_path), so
+ * that new files are written here too. Returns the local path to read (floe_malloc'd). */
+static char *locate_metadata(floe_lake *l, lake_table *t, bool *moved) {
+  *moved = false;
+  const char *p = lake_local_path(t->cat_loc);
+  char *here = lake_table_location(l, t->ns, t->name), *tail = NULL, *cand = NULL;
+  if (!here || floe_path_under(l->warehouse, p)) goto keep;
+  if (asprintf(&tail, "/%s/%s/metadata/", t->ns, t->name) < 0) tail = NULL;
+  const char *at = tail ? strstr(p, tail) : NULL;
+  if (!at || strchr(at + strlen(tail), '/')) goto keep;
+  if (asprintf(&cand, "%s/metadata/%s", here, at + strlen(tail)) < 0) cand = NULL;
+  if (!cand || !floe_path_exists(cand)) goto keep;
+  char *old = floe_strndup(p, (size_t)(at - p) + strlen(tail) - strlen("/metadata/"));
+  *moved = add_move(l, old, here);
+  floe_free(old);
+  char *r = floe_strdup(cand);
+  free(tail);
+  free(cand);
+  floe_free(here);
+  return r;
+keep:
+  free(tail);
+  free(cand);
+  floe_free(here);
+  return floe_strdup(p);
+}
+
+/* Reading metadata the catalog names outside this warehouse failed: say where it looked and why. */
+static int metadata_missing(floe_lake *l, lake_table *t, const char *table, int rc, floe_err *err) {
+  if (floe_path_under(l->warehouse, lake_local_path(t->cat_loc)) || rc != FLOE_ENOTFOUND) {
+    floe_err_prefix(err, "table %s: cannot read its metadata: ", table);
+    return rc;
+  }
+  return floe_err_set(err, FLOE_ENOTFOUND,
+                      "table %s: the catalog (%s) names its metadata at %s, outside this project's warehouse %s, "
+                      "and neither there nor at %s/%s/%s/metadata/ is that file: was the project moved or copied "
+                      "without its warehouse? Copy the table's directory into %s/%s/%s (floe then reads and writes "
+                      "it there), or set lake.warehouse to the directory that holds it",
+                      table, l->db_path, t->cat_loc, l->warehouse, l->warehouse, t->ns, t->name, l->warehouse, t->ns,
+                      t->name);
+}
+
+#define MOVED_FROM "floe.moved-from" /* table property: the table's earlier locations, one per line */
+
+/* The paths a metadata file holds, as they are now (a moved table's). The locations the table had before
+ * are kept in the property floe.moved-from, since manifests written there still name files under them. */
+static void map_metadata(floe_lake *l, json_t *meta, bool moved) {
+  json_t *props = json_object_get(meta, "properties");
+  const char *from = json_string_value(json_object_get(props, MOVED_FROM));
+  if (!l->moves.len && !from) return;
+  const char *was = json_string_value(json_object_get(meta, "location"));
+  char *old = was ? floe_strdup(lake_local_path(was)) : NULL;
+  map_member(l, meta, "location");
+  const char *now = lake_local_path(json_string_value(json_object_get(meta, "location")));
+  for (const char *p = from; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    char *one = floe_strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+    add_move(l, one, now);
+    floe_free(one);
+    p = nl ? nl + 1 : NULL;
+  }
+  if (moved && old && json_is_object(props) && strcmp(old, now)) {
+    char *list = NULL;
+    if (asprintf(&list, "%s%s%s", from ? from : "", from ? "\n" : "", old) >= 0)
+      json_object_set_new(props, MOVED_FROM, json_string(list));
+    free(list);
+  }
+  floe_free(old);
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(meta, "snapshots"), i, s) map_member(l, s, "manifest-list");
+  json_array_foreach(json_object_get(meta, "metadata-log"), i, s) map_member(l, s, "metadata-file");
 }
 
 int lake_table_load(floe_lake *l, const char *table, bool allow_missing, lake_table *t, floe_err *err) {
   memset(t, 0, sizeof *t);
   int rc = lake_split_name(table, &t->ns, &t->name, err);
   if (rc) return rc;
-  rc = lake_catalog_get(l, t->ns, t->name, &t->loc, err);
+  rc = lake_catalog_get(l, t->ns, t->name, &t->cat_loc, err);
   if (rc == FLOE_ENOTFOUND && allow_missing) {
     floe_err_clear(err);
     return 0;
   }
   if (rc) goto fail;
+  bool moved;
+  if (!(t->loc = locate_metadata(l, t, &moved))) {
+    rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    goto fail;
+  }
   if (l->cache_loc && !strcmp(l->cache_loc, t->loc)) {
     t->meta = json_incref(l->cache_meta);
   } else {
     char *text = NULL;
     size_t len = 0;
     json_error_t je;
-    rc = floe_file_read(lake_local_path(t->loc), &text, &len, err);
+    rc = floe_file_read(t->loc, &text, &len, err);
     if (rc) {
-      floe_err_prefix(err, "table %s: cannot read its metadata: ", table);
+      rc = metadata_missing(l, t, table, rc, err);
       goto fail;
     }
     t->meta = json_loadb(text, len, 0, &je);
@@ -81,6 +202,7 @@ int lake_table_load(floe_lake *l, const char *table, bool allow_missing, lake_ta
                         je.line);
       goto fail;
     }
+    map_metadata(l, t->meta, moved);
     lake_cache_put(l, t->loc, t->meta);
   }
   json_t *fv = json_object_get(t->meta, "format-version");
@@ -137,7 +259,7 @@ json_t *lake_snapshot(const json_t *meta, int64_t id) {
   return NULL;
 }
 
-int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) {
+int lake_read_manifest_list(floe_lake *l, const json_t *snap, json_t **mlist, floe_err *err) {
   const char *ml = json_string_value(json_object_get(snap, "manifest-list"));
   if (!ml)
     return floe_err_set(err, FLOE_EUNSUPPORTED, "snapshot %lld has no manifest-list (v1 inline manifests are not supported)",
@@ -146,6 +268,9 @@ int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) {
   if (!(*mlist = lake_ml_cache_get(lake_local_path(ml)))) {
     rc = lake_avro_read(lake_local_path(ml), NULL, NULL, mlist, err);
     if (rc) return rc;
+    size_t k;
+    json_t *r;
+    json_array_foreach(*mlist, k, r) map_member(l, r, "manifest_path");
     lake_ml_cache_put(lake_local_path(ml), *mlist);
   }
   size_t i;
@@ -163,7 +288,7 @@ int lake_read_manifest_list(const json_t *snap, json_t **mlist, floe_err *err) {
   return 0;
 }
 
-int lake_read_manifest(const json_t *mf, json_t **entries, floe_err *err) {
+int lake_read_manifest(floe_lake *l, const json_t *mf, json_t **entries, floe_err *err) {
   const char *path = json_string_value(json_object_get(mf, "manifest_path"));
   int rc = lake_avro_read(lake_local_path(path), NULL, NULL, entries, err);
   if (rc) return rc;
@@ -173,6 +298,7 @@ int lake_read_manifest(const json_t *mf, json_t **entries, floe_err *err) {
   json_t *e;
   json_array_foreach(*entries, i, e) {
     json_t *df = json_object_get(e, "data_file");
+    map_member(l, df, "file_path");
     if (json_integer_value(json_object_get(df, "content")) != 0) {
       json_decref(*entries);
       *entries = NULL;
@@ -192,19 +318,19 @@ int lake_read_manifest(const json_t *mf, json_t **entries, floe_err *err) {
   return 0;
 }
 
-int lake_snapshot_entries(const json_t *meta, int64_t snap_id, json_t **out, floe_err *err) {
+int lake_snapshot_entries(floe_lake *l, const json_t *meta, int64_t snap_id, json_t **out, floe_err *err) {
   *out = json_array();
   if (!snap_id) return 0;
   json_t *snap = lake_snapshot(meta, snap_id);
   if (!snap) return floe_err_set(err, FLOE_ENOTFOUND, "no snapshot %lld", (long long)snap_id);
   json_t *ml;
-  int rc = lake_read_manifest_list(snap, &ml, err);
+  int rc = lake_read_manifest_list(l, snap, &ml, err);
   if (rc) return rc;
   size_t i, j;
   json_t *mf, *e;
   json_array_foreach(ml, i, mf) {
     json_t *entries;
-    if ((rc = lake_read_manifest(mf, &entries, err))) break;
+    if ((rc = lake_read_manifest(l, mf, &entries, err))) break;
     json_array_foreach(entries, j, e) {
       if (json_integer_value(json_object_get(e, "status")) == 2) continue;
       json_object_set_new(e, "_spec_id", json_integer(json_integer_value(json_object_get(mf, "partition_spec_id"))));
@@ -300,6 +426,33 @@ json_t *lake_new_metadata(const char *location, json_t *schema, json_t *spec_fie
                    "fields", spec_fields, "last-partition-id", last_part, "default-sort-order-id", 0, "sort-orders",
                    "order-id", 0, "fields", "properties", "write.format.default", "parquet",
                    "write.parquet.compression-codec", "zstd", "floe.writer", "floe", "refs", "snapshots", "snapshot-log", "metadata-log");
+}
+
+int (*lake_test_hook)(floe_lake *l, const char *point);
+
+int lake_hook(floe_lake *l, const char *point) { return lake_test_hook ? lake_test_hook(l, point) : 0; }
+
+void lake_data_keep(floe_lake *l) {
+  for (size_t i = 0; i < l->attempt_files.len; i++) {
+    if (floe_vec_push(&l->data_files, l->attempt_files.items[i])) floe_free(l->attempt_files.items[i]);
+  }
+  l->attempt_files.len = 0;
+}
+
+/* Removes the empty directories above a removed file, up to (not including) the warehouse. */
+void lake_remove_empty_parents(floe_lake *l, char *path) {
+  for (char *slash = strrchr(path, '/'); slash && slash != path; slash = strrchr(path, '/')) {
+    *slash = 0;
+    if (!floe_path_under(l->warehouse, path) || !strcmp(path, l->warehouse) || rmdir(path) != 0) break;
+  }
+}
+
+void lake_data_reset(floe_lake *l, bool remove_files) {
+  for (size_t i = 0; i < l->data_files.len; i++) {
+    if (remove_files && unlink(l->data_files.items[i]) == 0) lake_remove_empty_parents(l, l->data_files.items[i]);
+    floe_free(l->data_files.items[i]);
+  }
+  l->data_files.len = 0;
 }
 
 void lake_attempt_track(floe_lake *l, const char *path) {
@@ -608,7 +761,7 @@ int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **
     char *mdir = NULL;
     if (asprintf(&mdir, "%s/metadata", lake_local_path(json_string_value(json_object_get(meta, "location")))) < 0)
       mdir = NULL;
-    rc = mdir ? floe_mkdirs(mdir, 0755, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    rc = mdir ? floe_mkdirs(mdir, 0700, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
     free(mdir);
     if (rc) goto out;
   }
@@ -630,7 +783,7 @@ int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **
       rc = floe_err_set(err, FLOE_EFORMAT, "current snapshot %lld is missing from the metadata", (long long)parent);
       goto out;
     }
-    if ((rc = lake_read_manifest_list(ps, &old_ml, err))) goto out;
+    if ((rc = lake_read_manifest_list(l, ps, &old_ml, err))) goto out;
     size_t i, j;
     json_t *mf, *e;
     json_array_foreach(old_ml, i, mf) {
@@ -640,7 +793,7 @@ int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **
         continue;
       }
       json_t *entries;
-      if ((rc = lake_read_manifest(mf, &entries, err))) goto out;
+      if ((rc = lake_read_manifest(l, mf, &entries, err))) goto out;
       bool touched = false;
       json_t *kept = json_array();
       json_array_foreach(entries, j, e) {
@@ -687,7 +840,7 @@ int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **
         continue;
       }
       json_t *entries;
-      if ((rc = lake_read_manifest(mf, &entries, err))) break;
+      if ((rc = lake_read_manifest(l, mf, &entries, err))) break;
       json_array_foreach(entries, j, e) {
         if (json_integer_value(json_object_get(e, "status")) == 2) continue;
         json_object_set_new(e, "status", json_integer(0));
@@ -816,6 +969,35 @@ static int metadata_version(const char *loc) {
 
 #define METADATA_LOG_MAX 100
 
+/* The first of files that is gone, or NULL. */
+static const char *first_missing(const floe_vec *files) {
+  struct stat st;
+  for (size_t i = 0; i < files->len; i++)
+    if (stat(files->items[i], &st) != 0) return files->items[i];
+  return NULL;
+}
+
+/* Swaps the catalog pointer to the new metadata file. Under the catalog's write lock, and only when every
+ * file the new metadata brings is still there: `lake orphans` deletes under the same lock, so a file it
+ * removed (a write slower than --min-age) is never published; the commit fails instead, and the table stays
+ * as it was. */
+static int publish(floe_lake *l, lake_table *t, const char *path, floe_err *err) {
+  int rc = lake_hook(l, "commit-before-swap");
+  if (rc) return floe_err_set(err, FLOE_EIO, "table %s.%s: commit stopped by a test hook", t->ns, t->name);
+  if ((rc = lake_catalog_lock(l, err))) return rc;
+  const char *gone = first_missing(&l->data_files);
+  if (!gone) gone = first_missing(&l->attempt_files);
+  if (gone)
+    rc = floe_err_set(err, FLOE_EIO,
+                      "table %s.%s: %s, written by this commit, was deleted before the commit was published (by "
+                      "`floe lake orphans` with a --min-age shorter than this write took?); nothing was committed",
+                      t->ns, t->name, gone);
+  else
+    rc = lake_catalog_swap(l, t->ns, t->name, t->cat_loc, path, err);
+  lake_catalog_unlock(l);
+  return rc;
+}
+
 int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_fn mutate, void *ctx, int *attempts,
                 floe_err *err) {
   int rc = 0;
@@ -852,12 +1034,12 @@ int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_
     if (asprintf(&dir, "%s/metadata", loc) < 0) dir = NULL;
     if (asprintf(&path, "%s/%05d-%s.metadata.json", dir, ver, uuid) < 0) path = NULL;
     char *text = lake_json_text(nm, lake_global_memo());
-    rc = floe_mkdirs(dir, 0755, err);
+    rc = floe_mkdirs(dir, 0700, err);
     if (!rc) {
       lake_attempt_track(l, path);
-      rc = floe_file_write_atomic(path, text, strlen(text), 0644, err);
+      rc = floe_file_write_atomic(path, text, strlen(text), 0600, err);
     }
-    if (!rc) rc = lake_catalog_swap(l, t.ns, t.name, t.loc, path, err);
+    if (!rc) rc = publish(l, &t, path, err);
     if (!rc) {
       lake_cache_put(l, path, nm);
       /* version-hint.text for path-based readers (best effort: the catalog is the source of truth). */
@@ -865,7 +1047,7 @@ int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_
       snprintf(ver_s, sizeof ver_s, "%d", ver);
       if (asprintf(&hint, "%s/version-hint.text", dir) >= 0) {
         floe_err ignore = {0};
-        if (floe_file_write_atomic(hint, ver_s, strlen(ver_s), 0644, &ignore)) { /* ignored */
+        if (floe_file_write_atomic(hint, ver_s, strlen(ver_s), 0600, &ignore)) { /* ignored */
         }
         free(hint);
       }

@@ -479,7 +479,7 @@ static int write_data(floe_lake *l, const char *location, const json_t *schema, 
   if (asprintf(&path, "%s/data/%s%s", location, uuid, partitioned ? "" : ".parquet") < 0) return FLOE_ENOMEM;
   char *dir = NULL;
   if (asprintf(&dir, "%s/data", location) < 0) dir = NULL;
-  rc = floe_mkdirs(dir, 0755, err);
+  rc = floe_mkdirs(dir, 0700, err);
   free(dir);
   if (rc) goto out;
   floe_buf q;
@@ -516,14 +516,15 @@ static int write_data(floe_lake *l, const char *location, const json_t *schema, 
     err->code = rc = FLOE_EINPUT;
     unlink(path);
     floe_rmtree(path);
+    lake_remove_empty_parents(l, path);
     goto out;
   }
   *rows = floe_result_i64(r, 0, 0);
   if (!partitioned) {
-    lake_attempt_track(l, path);
     if (*rows == 0) {
       unlink(path);
     } else {
+      lake_attempt_track(l, path);
       json_t *df;
       rc = data_file_record(eng, path, schema, *rows, partition_override ? json_incref(partition_override) : NULL, &df,
                             err);
@@ -614,7 +615,7 @@ static int cow_rewrite(floe_lake *l, const json_t *meta, const json_t *write_sch
   int rc = floe_lake_engine(l, &eng, err);
   if (rc) return rc;
   json_t *entries = NULL;
-  if ((rc = lake_snapshot_entries(meta, lake_current_snapshot_id(meta), &entries, err))) {
+  if ((rc = lake_snapshot_entries(l, meta, lake_current_snapshot_id(meta), &entries, err))) {
     json_decref(entries);
     return rc;
   }
@@ -834,18 +835,19 @@ int floe_lake_write(floe_lake *l, const char *table, const char *select_sql, con
     floe_free(location);
     floe_buf_free(&sel);
     /* Data files are kept across commit attempts (they do not depend on the base snapshot). */
-    for (size_t i = 0; i < l->attempt_files.len; i++) floe_free(l->attempt_files.items[i]);
-    l->attempt_files.len = 0;
+    lake_data_keep(l);
     if (rc) goto out;
+    if (lake_hook(l, "write-data-written")) {
+      rc = floe_err_set(err, FLOE_EIO, "table %s: write stopped by a test hook", table);
+      goto out;
+    }
   }
   /* 4. Commit. */
   rc = lake_commit(l, table, true, write_mutate, &c, &info->attempts, err);
-  if (rc) { /* the data files were never published */
-    size_t i;
-    json_t *df;
-    json_array_foreach(c.added, i, df) unlink(json_string_value(json_object_get(df, "file_path")));
-  }
 out:
+  /* Failed: the data files were never published; remove them (and the directories a create made for them,
+   * when empty), so that a failed write leaves nothing behind. */
+  lake_data_reset(l, rc != 0);
   lake_table_free(&t);
   for (size_t i = 0; i < ncols; i++) {
     floe_free(cols[i].name);

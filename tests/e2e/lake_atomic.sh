@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Atomicity: kill -9 at any moment of an ingest leaves the table at its previous snapshot, readable,
-# with no partial rows; two processes appending to one table at once both succeed (optimistic commits
-# retry on conflict) and no row is lost.
+# with no partial rows; the test sees that its kills landed mid-commit (a data file written, the catalog
+# not swapped), that they left orphans, and that `lake orphans --delete` collects exactly those, also for a
+# create killed before the table existed; two processes appending to one table at once both succeed
+# (optimistic commits retry on conflict) and no row is lost.
 . "$(dirname "$0")/lib.sh"
 lake_project
 cat > $P/assets/a.yaml <<'Y'
@@ -9,6 +11,10 @@ assets:
   - key: big
     kind: ingest
     table: oso.big
+    source: {type: csv, path: data/big.csv}
+  - key: fresh
+    kind: ingest
+    table: oso.fresh
     source: {type: csv, path: data/big.csv}
   - key: w1
     kind: ingest
@@ -39,10 +45,54 @@ for d in 0.01 0.03 0.06 0.1 0.15 0.2 0.3 0.4 0.5 0.7 0.9; do
   [ "$total" = "$N" ] || fail "distinct rows $total"
 done
 echo "kill -9 checks passed; rows now $want"
-# the killed writes left orphans; removing them keeps the table intact
+
+# Kills that are seen to land mid-commit: the step is killed as soon as its data file appears (the COPY is
+# writing it; the manifests, metadata and catalog swap come after), so the table must be unchanged and the
+# file left behind, an orphan.
+files() { { find "$1" -type f 2>/dev/null || true; } | sort; }
+metadata_of() { f lake describe "$1" | sed -n 's/^metadata: *//p'; }
+left=$T/left; : > $left
+kill_mid_commit() { # ASSET DIR: runs the step, kills it when DIR holds a file it did not hold before
+  local before; before=$(files "$2")
+  "$FLOE" -p "$P" __step rk "$1" >/dev/null 2>&1 &
+  local pid=$! i
+  for i in $(seq 1 5000); do
+    [ "$(files "$2")" != "$before" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.002
+  done
+  kill -9 $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+  comm -13 <(echo "$before") <(files "$2") | sed '/^$/d' >> $left
+}
+mid=0
+for k in 1 2 3; do
+  m0=$(metadata_of oso.big)
+  n0=$(wc -l < $left)
+  kill_mid_commit big $P/.floe/lake/oso/big/data
+  [ "$(metadata_of oso.big)" = "$m0" ] || fail "kill $k landed after the catalog swap"
+  [ "$(q 'SELECT count(*) FROM oso.big')" = "$want" ] || fail "rows changed after a kill before the swap"
+  [ "$(wc -l < $left)" -gt "$n0" ] && mid=$((mid + 1))
+done
+[ $mid -ge 2 ] || fail "only $mid of 3 kills were seen mid-commit (data file written, catalog not swapped)"
+# a create killed mid-write: the table does not exist, its directory holds a data file
+kill_mid_commit fresh $P/.floe/lake/oso/fresh/data
+expect_rc 2 f lake describe oso.fresh
+[ -n "$(files $P/.floe/lake/oso/fresh)" ] || fail "the killed create left no file (the kill came too late or too early)"
+echo "$mid kills seen mid-commit; left: $(wc -l < $left) files"
+# every file the kills left is listed as an orphan, then collected; the tables keep their rows
+expect_rc 0 f lake orphans --min-age 0
+while read -r p; do [ -e "$p" ] && { case "$OUT" in *"$p"*) ;; *) fail "orphan not listed: $p
+$OUT";; esac; }; done < $left
 expect_rc 0 f lake orphans --delete --min-age 0
+while read -r p; do [ ! -e "$p" ] || fail "orphan not collected: $p"; done < $left
+expect_rc 0 f lake orphans --min-age 0
+expect_out "0 orphan files"
 expect_rc 0 f query "SELECT count(*) FROM oso.big" --format csv
 expect_out "$want"
+expect_rc 0 f __step r9 fresh
+expect_rc 0 f query "SELECT count(*) FROM oso.fresh" --format csv
+expect_out "$N"
 
 # two writers, one table
 for i in $(seq 1 10); do echo "$i,w1"; done | sed '1i id,who' > $P/data/w1.csv

@@ -101,7 +101,7 @@ static json_t *data_files_of(const char *table) {
   lake_table t;
   json_t *entries = NULL, *out = json_array();
   if (lake_table_load(L, table, false, &t, &err)) return out;
-  if (!lake_snapshot_entries(t.meta, lake_current_snapshot_id(t.meta), &entries, &err)) {
+  if (!lake_snapshot_entries(L, t.meta, lake_current_snapshot_id(t.meta), &entries, &err)) {
     size_t i;
     json_t *e;
     json_array_foreach(entries, i, e) json_array_append(out, json_object_get(e, "data_file"));
@@ -212,7 +212,7 @@ static void test_partition_summaries(void) {
   if (merged) {
     json_t *entries = NULL;
     json_int_t max_day = 0;
-    CHECK(lake_read_manifest(merged, &entries, &err) == 0);
+    CHECK(lake_read_manifest(L, merged, &entries, &err) == 0);
     json_array_foreach(entries, i, mf) {
       json_int_t d = json_integer_value(json_object_get(json_object_get(json_object_get(mf, "data_file"), "partition"), "ts_day"));
       if (d > max_day) max_day = d;
