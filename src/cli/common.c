@@ -106,7 +106,7 @@ int cli_store(floe_cli *c, floe_store **out) {
   if (rc) return rc;
   if (!c->store) {
     floe_err err = {0};
-    if (floe_mkdirs(p->home, 0755, &err) || floe_store_open(p->db_path, &c->store, &err)) return cli_fail(&err);
+    if (floe_mkdirs(p->home, 0700, &err) || floe_store_open(p->db_path, &c->store, &err)) return cli_fail(&err);
   }
   *out = c->store;
   return 0;

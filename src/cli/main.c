@@ -131,6 +131,9 @@ int main(int argc, char **argv) {
         return 0;
       }
     }
+    /* Everything floe creates — the instance, the lake, step logs, files other libraries write for it — is
+     * private to its user (docs/security.md); `init` writes the project's own files, which are not. */
+    if (commands[k].fn != cmd_init) floe_umask_private();
     int rc = commands[k].fn(&c);
     cli_close(&c);
     fflush(stdout);

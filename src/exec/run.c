@@ -105,9 +105,9 @@ int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach
     flags |= POSIX_SPAWN_SETSID;
     snprintf(logpath, sizeof logpath, "%s/logs/%s", p->home, run_id);
     floe_err e2 = {0};
-    if (floe_mkdirs(logpath, 0755, &e2) == 0) {
+    if (floe_mkdirs(logpath, 0700, &e2) == 0) {
       snprintf(logpath, sizeof logpath, "%s/logs/%s/worker.log", p->home, run_id);
-      posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
       posix_spawn_file_actions_adddup2(&fa, 1, 2);
     }
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

@@ -436,7 +436,7 @@ static void drain_pipe(worker *w, step *st, int k, bool eof) {
   if (!p->len) return;
   if (st->log_fd[k] < 0) {
     const char *path = k ? st->log_err : st->log_out;
-    st->log_fd[k] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    st->log_fd[k] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   }
   floe_buf out;
   floe_buf_init(&out, 0);
@@ -598,7 +598,7 @@ static int phase_prepare(worker *w) {
   int rc = load_run(w);
   if (rc) return rc;
   const char *logdir = floe_arena_printf(&w->a, "%s/logs/%s", w->p->home, w->run_id);
-  if ((rc = floe_mkdirs(logdir, 0755, w->err))) return rc;
+  if ((rc = floe_mkdirs(logdir, 0700, w->err))) return rc;
   /* The stored run config is redacted; the launcher hands the step the text as given through the
    * environment. The step reads it from a private directory outside the instance, removed at the end. */
   const char *raw = getenv("FLOE__RUN_CONFIG_TEXT");
