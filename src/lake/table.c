@@ -749,212 +749,251 @@ static json_t *meta_for_update(const json_t *base) {
 #define MANIFEST_MERGE_MIN_COUNT 100
 #define MANIFEST_MERGE_MAX_BYTES (8 << 20)
 
-int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **out, floe_err *err) {
-  json_t *meta = meta_for_update(base->meta);
-  int rc = 0;
-  json_t *old_ml = NULL, *new_ml = json_array();
-  int64_t snap_id = new_snapshot_id();
-  int64_t parent = lake_current_snapshot_id(meta);
-  int64_t seq = json_integer_value(json_object_get(meta, "last-sequence-number")) + 1;
-  ch->deleted_rows = ch->deleted_files = ch->added_rows = 0;
-  {
-    char *mdir = NULL;
-    if (asprintf(&mdir, "%s/metadata", lake_local_path(json_string_value(json_object_get(meta, "location")))) < 0)
-      mdir = NULL;
-    rc = mdir ? floe_mkdirs(mdir, 0700, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
-    free(mdir);
-    if (rc) goto out;
-  }
+/* One snapshot being built by lake_apply_change: the phases below fill it in turn. */
+typedef struct snap_build {
+  floe_lake *l;
+  lake_table *base;
+  lake_change *ch;
+  json_t *meta;   /* the new metadata (owned) */
+  json_t *new_ml; /* the manifest list being built (owned) */
+  int64_t snap_id, parent, seq;
+} snap_build;
 
-  if (ch->new_schema) {
-    json_array_append(json_object_get(meta, "schemas"), ch->new_schema);
-    json_object_set(meta, "current-schema-id", json_object_get(ch->new_schema, "schema-id"));
-    json_int_t last = json_integer_value(json_object_get(meta, "last-column-id"));
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(ch->new_schema, "fields"), i, f) {
-      if (json_integer_value(json_object_get(f, "id")) > last) last = json_integer_value(json_object_get(f, "id"));
-    }
-    json_object_set_new(meta, "last-column-id", json_integer(last));
+/* Phase 1: the metadata directory, and the change's new schema made current. */
+static int phase_prepare(snap_build *sb, floe_err *err) {
+  char *mdir = NULL;
+  if (asprintf(&mdir, "%s/metadata", lake_local_path(json_string_value(json_object_get(sb->meta, "location")))) < 0)
+    mdir = NULL;
+  int rc = mdir ? floe_mkdirs(mdir, 0700, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  free(mdir);
+  if (rc || !sb->ch->new_schema) return rc;
+  json_t *meta = sb->meta;
+  json_array_append(json_object_get(meta, "schemas"), sb->ch->new_schema);
+  json_object_set(meta, "current-schema-id", json_object_get(sb->ch->new_schema, "schema-id"));
+  json_int_t last = json_integer_value(json_object_get(meta, "last-column-id"));
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(sb->ch->new_schema, "fields"), i, f) {
+    if (json_integer_value(json_object_get(f, "id")) > last) last = json_integer_value(json_object_get(f, "id"));
   }
-  if (parent) {
-    json_t *ps = lake_snapshot(meta, parent);
-    if (!ps) {
-      rc = floe_err_set(err, FLOE_EFORMAT, "current snapshot %lld is missing from the metadata", (long long)parent);
-      goto out;
+  json_object_set_new(meta, "last-column-id", json_integer(last));
+  return 0;
+}
+
+/* Rewrites one parent manifest without the removed files (their entries become DELETED); an untouched
+ * manifest is carried as it is. */
+static int rewrite_manifest(snap_build *sb, json_t *mf, floe_err *err) {
+  lake_change *ch = sb->ch;
+  json_t *entries;
+  int rc = lake_read_manifest(sb->l, mf, &entries, err);
+  if (rc) return rc;
+  bool touched = false;
+  json_t *kept = json_array();
+  size_t j;
+  json_t *e;
+  json_array_foreach(entries, j, e) {
+    int st = (int)json_integer_value(json_object_get(e, "status"));
+    if (st == 2) continue; /* deleted by an earlier snapshot: drop */
+    json_t *df = json_object_get(e, "data_file");
+    const char *p = json_string_value(json_object_get(df, "file_path"));
+    if (ch->remove_all || (p && json_object_get(ch->removed, p))) {
+      touched = true;
+      json_object_set_new(e, "status", json_integer(2));
+      json_object_set_new(e, "snapshot_id", json_integer(sb->snap_id));
+      ch->deleted_files++;
+      ch->deleted_rows += json_integer_value(json_object_get(df, "record_count"));
+    } else {
+      json_object_set_new(e, "status", json_integer(0));
     }
-    if ((rc = lake_read_manifest_list(l, ps, &old_ml, err))) goto out;
-    size_t i, j;
-    json_t *mf, *e;
-    json_array_foreach(old_ml, i, mf) {
-      bool may_touch = ch->remove_all || (ch->removed && json_object_size(ch->removed));
-      if (!may_touch) { /* fast append: carry the manifest as it is */
-        json_array_append(new_ml, mf);
-        continue;
-      }
-      json_t *entries;
-      if ((rc = lake_read_manifest(l, mf, &entries, err))) goto out;
-      bool touched = false;
-      json_t *kept = json_array();
-      json_array_foreach(entries, j, e) {
-        int st = (int)json_integer_value(json_object_get(e, "status"));
-        if (st == 2) continue; /* deleted by an earlier snapshot: drop */
-        json_t *df = json_object_get(e, "data_file");
-        const char *p = json_string_value(json_object_get(df, "file_path"));
-        if (ch->remove_all || (p && json_object_get(ch->removed, p))) {
-          touched = true;
-          json_object_set_new(e, "status", json_integer(2));
-          json_object_set_new(e, "snapshot_id", json_integer(snap_id));
-          ch->deleted_files++;
-          ch->deleted_rows += json_integer_value(json_object_get(df, "record_count"));
-        } else {
-          json_object_set_new(e, "status", json_integer(0));
-        }
-        json_array_append(kept, e);
-      }
-      if (touched) {
-        json_t *nmf = NULL;
-        rc = write_manifest(l, base, meta, (int)json_integer_value(json_object_get(mf, "partition_spec_id")), kept,
-                            snap_id, seq, &nmf, err);
-        if (!rc) json_array_append_new(new_ml, nmf);
-      } else {
-        json_array_append(new_ml, mf);
-      }
-      json_decref(kept);
-      json_decref(entries);
-      if (rc) goto out;
-    }
+    json_array_append(kept, e);
   }
-  /* Manifest merging (as Java's MergeAppend, commit.manifest.min-count-to-merge = 100): once a snapshot
-   * would list too many manifests, the small ones of the default spec are merged into one, so scan
-   * planning and the manifest list stay small however many appends the table has seen. */
-  if (json_array_size(new_ml) + 1 > MANIFEST_MERGE_MIN_COUNT) {
-    int spec_id = (int)json_integer_value(json_object_get(meta, "default-spec-id"));
-    json_t *merged = json_array(), *keep = json_array();
-    size_t i, j, nmerged = 0;
-    json_t *mf, *e;
-    json_array_foreach(new_ml, i, mf) {
-      if (json_integer_value(json_object_get(mf, "partition_spec_id")) != spec_id ||
-          json_integer_value(json_object_get(mf, "manifest_length")) >= MANIFEST_MERGE_MAX_BYTES) {
-        json_array_append(keep, mf);
-        continue;
-      }
-      json_t *entries;
-      if ((rc = lake_read_manifest(l, mf, &entries, err))) break;
-      json_array_foreach(entries, j, e) {
-        if (json_integer_value(json_object_get(e, "status")) == 2) continue;
-        json_object_set_new(e, "status", json_integer(0));
-        json_array_append(merged, e);
-      }
-      json_decref(entries);
-      nmerged++;
-    }
-    if (!rc && nmerged > 1) {
-      json_t *nmf = NULL;
-      rc = write_manifest(l, base, meta, spec_id, merged, snap_id, seq, &nmf, err);
-      if (!rc) {
-        json_array_append_new(keep, nmf);
-        json_array_clear(new_ml);
-        json_array_extend(new_ml, keep);
-      }
-    }
-    json_decref(merged);
-    json_decref(keep);
-    if (rc) goto out;
-  }
-  if (json_array_size(ch->added)) {
-    json_t *entries = json_array();
-    size_t i;
-    json_t *df;
-    json_array_foreach(ch->added, i, df) {
-      json_array_append_new(entries, json_pack("{si sI sn sn sO}", "status", 1, "snapshot_id", (json_int_t)snap_id,
-                                               "sequence_number", "file_sequence_number", "data_file", df));
-      ch->added_rows += json_integer_value(json_object_get(df, "record_count"));
-    }
+  if (touched) {
     json_t *nmf = NULL;
-    rc = write_manifest(l, base, meta, (int)json_integer_value(json_object_get(meta, "default-spec-id")), entries,
-                        snap_id, seq, &nmf, err);
-    json_decref(entries);
-    if (rc) goto out;
-    /* Newest manifest first, as Java writes them. */
-    json_array_insert_new(new_ml, 0, nmf);
+    rc = write_manifest(sb->l, sb->base, sb->meta, (int)json_integer_value(json_object_get(mf, "partition_spec_id")),
+                        kept, sb->snap_id, sb->seq, &nmf, err);
+    if (!rc) json_array_append_new(sb->new_ml, nmf);
+  } else {
+    json_array_append(sb->new_ml, mf);
   }
-  /* The manifest list. */
-  {
-    char uuid[37], *path = NULL, sid[32], psid[32], sq[32];
-    floe_uuid4(uuid);
-    const char *loc = lake_local_path(json_string_value(json_object_get(meta, "location")));
-    if (asprintf(&path, "%s/metadata/snap-%lld-1-%s.avro", loc, (long long)snap_id, uuid) < 0) path = NULL;
-    snprintf(sid, sizeof sid, "%lld", (long long)snap_id);
-    if (parent) snprintf(psid, sizeof psid, "%lld", (long long)parent);
-    else snprintf(psid, sizeof psid, "null");
-    snprintf(sq, sizeof sq, "%lld", (long long)seq);
-    const char *kv[] = {"snapshot-id", sid, "parent-snapshot-id", psid, "sequence-number", sq, "format-version", "2",
-                        NULL};
-    json_t *schema = manifest_file_schema();
-    lake_attempt_track(l, path);
-    rc = lake_avro_write_memo(path, schema, kv, new_ml, lake_global_memo(), NULL, err);
-    if (!rc) lake_ml_cache_put(path, new_ml);
-    json_decref(schema);
-    int64_t total_rows = 0, total_files = 0, total_size = 0, added_size = 0;
-    size_t i;
-    json_t *mf;
-    json_array_foreach(new_ml, i, mf) {
-      total_rows += json_integer_value(json_object_get(mf, "added_rows_count")) +
-                    json_integer_value(json_object_get(mf, "existing_rows_count"));
-      total_files += json_integer_value(json_object_get(mf, "added_files_count")) +
-                     json_integer_value(json_object_get(mf, "existing_files_count"));
-    }
-    json_t *df;
-    json_array_foreach(ch->added, i, df) added_size += json_integer_value(json_object_get(df, "file_size_in_bytes"));
-    json_t *ps = parent ? lake_snapshot(meta, parent) : NULL;
-    const char *pts = ps ? json_string_value(json_object_get(json_object_get(ps, "summary"), "total-files-size")) : NULL;
-    total_size = (pts ? strtoll(pts, NULL, 10) : 0) + added_size;
-    ch->total_rows = total_rows;
-    json_t *sum = json_pack("{ss}", "operation", ch->operation);
-    summary_add(sum, "added-data-files", (int64_t)json_array_size(ch->added));
-    summary_add(sum, "added-records", ch->added_rows);
-    summary_add(sum, "added-files-size", added_size);
-    if (ch->deleted_files) {
-      summary_add(sum, "deleted-data-files", ch->deleted_files);
-      summary_add(sum, "deleted-records", ch->deleted_rows);
-    }
-    summary_add(sum, "total-records", total_rows);
-    summary_add(sum, "total-data-files", total_files);
-    if (!ch->deleted_files) summary_add(sum, "total-files-size", total_size);
-    summary_add(sum, "total-delete-files", 0);
-    summary_add(sum, "total-position-deletes", 0);
-    summary_add(sum, "total-equality-deletes", 0);
-    json_int_t now = (json_int_t)(floe_now_us() / 1000);
-    json_t *snap = json_pack("{sI sI sI ss so sO}", "snapshot-id", (json_int_t)snap_id, "sequence-number",
-                             (json_int_t)seq, "timestamp-ms", now, "manifest-list", path, "summary", sum, "schema-id",
-                             json_object_get(meta, "current-schema-id"));
-    if (parent) json_object_set_new(snap, "parent-snapshot-id", json_integer(parent));
-    free(path);
-    if (rc) {
-      json_decref(snap);
-      goto out;
-    }
-    json_array_append_new(json_object_get(meta, "snapshots"), snap);
-    json_object_set_new(meta, "current-snapshot-id", json_integer(snap_id));
-    json_object_set_new(meta, "last-sequence-number", json_integer(seq));
-    json_object_set_new(meta, "last-updated-ms", json_integer(now));
-    json_t *refs = json_object_get(meta, "refs");
-    if (!refs) json_object_set_new(meta, "refs", refs = json_object());
-    json_object_set_new(refs, "main", json_pack("{sI ss}", "snapshot-id", (json_int_t)snap_id, "type", "branch"));
-    json_t *slog = json_object_get(meta, "snapshot-log");
-    if (!slog) json_object_set_new(meta, "snapshot-log", slog = json_array());
-    json_array_append_new(slog, json_pack("{sI sI}", "timestamp-ms", now, "snapshot-id", (json_int_t)snap_id));
-    ch->snapshot_id = snap_id;
+  json_decref(kept);
+  json_decref(entries);
+  return rc;
+}
+
+/* Phase 2: the parent's manifests — carried over untouched (fast append), or rewritten copy-on-write
+ * when the change removes files. */
+static int phase_parent_manifests(snap_build *sb, floe_err *err) {
+  if (!sb->parent) return 0;
+  json_t *ps = lake_snapshot(sb->meta, sb->parent);
+  if (!ps) return floe_err_set(err, FLOE_EFORMAT, "current snapshot %lld is missing from the metadata", (long long)sb->parent);
+  json_t *old_ml;
+  int rc = lake_read_manifest_list(sb->l, ps, &old_ml, err);
+  if (rc) return rc;
+  bool may_touch = sb->ch->remove_all || (sb->ch->removed && json_object_size(sb->ch->removed));
+  size_t i;
+  json_t *mf;
+  json_array_foreach(old_ml, i, mf) {
+    if (!may_touch) json_array_append(sb->new_ml, mf); /* fast append: carry the manifest as it is */
+    else if ((rc = rewrite_manifest(sb, mf, err))) break;
   }
-out:
   json_decref(old_ml);
-  json_decref(new_ml);
+  return rc;
+}
+
+/* Phase 3: manifest merging (as Java's MergeAppend, commit.manifest.min-count-to-merge = 100): once a
+ * snapshot would list too many manifests, the small ones of the default spec are merged into one, so scan
+ * planning and the manifest list stay small however many appends the table has seen. */
+static int phase_merge(snap_build *sb, floe_err *err) {
+  if (json_array_size(sb->new_ml) + 1 <= MANIFEST_MERGE_MIN_COUNT) return 0;
+  int spec_id = (int)json_integer_value(json_object_get(sb->meta, "default-spec-id"));
+  json_t *merged = json_array(), *keep = json_array();
+  size_t i, j, nmerged = 0;
+  json_t *mf, *e;
+  int rc = 0;
+  json_array_foreach(sb->new_ml, i, mf) {
+    if (json_integer_value(json_object_get(mf, "partition_spec_id")) != spec_id ||
+        json_integer_value(json_object_get(mf, "manifest_length")) >= MANIFEST_MERGE_MAX_BYTES) {
+      json_array_append(keep, mf);
+      continue;
+    }
+    json_t *entries;
+    if ((rc = lake_read_manifest(sb->l, mf, &entries, err))) break;
+    json_array_foreach(entries, j, e) {
+      if (json_integer_value(json_object_get(e, "status")) == 2) continue;
+      json_object_set_new(e, "status", json_integer(0));
+      json_array_append(merged, e);
+    }
+    json_decref(entries);
+    nmerged++;
+  }
+  if (!rc && nmerged > 1) {
+    json_t *nmf = NULL;
+    rc = write_manifest(sb->l, sb->base, sb->meta, spec_id, merged, sb->snap_id, sb->seq, &nmf, err);
+    if (!rc) {
+      json_array_append_new(keep, nmf);
+      json_array_clear(sb->new_ml);
+      json_array_extend(sb->new_ml, keep);
+    }
+  }
+  json_decref(merged);
+  json_decref(keep);
+  return rc;
+}
+
+/* Phase 4: the manifest of the added data files, listed first (newest first, as Java writes them). */
+static int phase_added(snap_build *sb, floe_err *err) {
+  lake_change *ch = sb->ch;
+  if (!json_array_size(ch->added)) return 0;
+  json_t *entries = json_array();
+  size_t i;
+  json_t *df;
+  json_array_foreach(ch->added, i, df) {
+    json_array_append_new(entries, json_pack("{si sI sn sn sO}", "status", 1, "snapshot_id", (json_int_t)sb->snap_id,
+                                             "sequence_number", "file_sequence_number", "data_file", df));
+    ch->added_rows += json_integer_value(json_object_get(df, "record_count"));
+  }
+  json_t *nmf = NULL;
+  int rc = write_manifest(sb->l, sb->base, sb->meta, (int)json_integer_value(json_object_get(sb->meta, "default-spec-id")),
+                          entries, sb->snap_id, sb->seq, &nmf, err);
+  json_decref(entries);
+  if (!rc) json_array_insert_new(sb->new_ml, 0, nmf);
+  return rc;
+}
+
+/* The snapshot's summary: operation, added/deleted/total counts and sizes. */
+static json_t *snapshot_summary(snap_build *sb) {
+  lake_change *ch = sb->ch;
+  int64_t total_rows = 0, total_files = 0, added_size = 0;
+  size_t i;
+  json_t *mf, *df;
+  json_array_foreach(sb->new_ml, i, mf) {
+    total_rows += json_integer_value(json_object_get(mf, "added_rows_count")) +
+                  json_integer_value(json_object_get(mf, "existing_rows_count"));
+    total_files += json_integer_value(json_object_get(mf, "added_files_count")) +
+                   json_integer_value(json_object_get(mf, "existing_files_count"));
+  }
+  json_array_foreach(ch->added, i, df) added_size += json_integer_value(json_object_get(df, "file_size_in_bytes"));
+  json_t *ps = sb->parent ? lake_snapshot(sb->meta, sb->parent) : NULL;
+  const char *pts = ps ? json_string_value(json_object_get(json_object_get(ps, "summary"), "total-files-size")) : NULL;
+  int64_t total_size = (pts ? strtoll(pts, NULL, 10) : 0) + added_size;
+  ch->total_rows = total_rows;
+  json_t *sum = json_pack("{ss}", "operation", ch->operation);
+  summary_add(sum, "added-data-files", (int64_t)json_array_size(ch->added));
+  summary_add(sum, "added-records", ch->added_rows);
+  summary_add(sum, "added-files-size", added_size);
+  if (ch->deleted_files) {
+    summary_add(sum, "deleted-data-files", ch->deleted_files);
+    summary_add(sum, "deleted-records", ch->deleted_rows);
+  }
+  summary_add(sum, "total-records", total_rows);
+  summary_add(sum, "total-data-files", total_files);
+  if (!ch->deleted_files) summary_add(sum, "total-files-size", total_size);
+  summary_add(sum, "total-delete-files", 0);
+  summary_add(sum, "total-position-deletes", 0);
+  summary_add(sum, "total-equality-deletes", 0);
+  return sum;
+}
+
+/* Phase 5: the manifest list, then the snapshot made current on main (snapshot log, refs). */
+static int phase_publish(snap_build *sb, floe_err *err) {
+  json_t *meta = sb->meta;
+  char uuid[37], *path = NULL, sid[32], psid[32], sq[32];
+  floe_uuid4(uuid);
+  const char *loc = lake_local_path(json_string_value(json_object_get(meta, "location")));
+  if (asprintf(&path, "%s/metadata/snap-%lld-1-%s.avro", loc, (long long)sb->snap_id, uuid) < 0)
+    return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  snprintf(sid, sizeof sid, "%lld", (long long)sb->snap_id);
+  if (sb->parent) snprintf(psid, sizeof psid, "%lld", (long long)sb->parent);
+  else snprintf(psid, sizeof psid, "null");
+  snprintf(sq, sizeof sq, "%lld", (long long)sb->seq);
+  const char *kv[] = {"snapshot-id", sid, "parent-snapshot-id", psid, "sequence-number", sq, "format-version", "2",
+                      NULL};
+  json_t *schema = manifest_file_schema();
+  lake_attempt_track(sb->l, path);
+  int rc = lake_avro_write_memo(path, schema, kv, sb->new_ml, lake_global_memo(), NULL, err);
+  if (!rc) lake_ml_cache_put(path, sb->new_ml);
+  json_decref(schema);
   if (rc) {
-    json_decref(meta);
+    free(path);
     return rc;
   }
-  *out = meta;
+  json_int_t now = (json_int_t)(floe_now_us() / 1000);
+  json_t *snap = json_pack("{sI sI sI ss so sO}", "snapshot-id", (json_int_t)sb->snap_id, "sequence-number",
+                           (json_int_t)sb->seq, "timestamp-ms", now, "manifest-list", path, "summary",
+                           snapshot_summary(sb), "schema-id", json_object_get(meta, "current-schema-id"));
+  free(path);
+  if (sb->parent) json_object_set_new(snap, "parent-snapshot-id", json_integer(sb->parent));
+  json_array_append_new(json_object_get(meta, "snapshots"), snap);
+  json_object_set_new(meta, "current-snapshot-id", json_integer(sb->snap_id));
+  json_object_set_new(meta, "last-sequence-number", json_integer(sb->seq));
+  json_object_set_new(meta, "last-updated-ms", json_integer(now));
+  json_t *refs = json_object_get(meta, "refs");
+  if (!refs) json_object_set_new(meta, "refs", refs = json_object());
+  json_object_set_new(refs, "main", json_pack("{sI ss}", "snapshot-id", (json_int_t)sb->snap_id, "type", "branch"));
+  json_t *slog = json_object_get(meta, "snapshot-log");
+  if (!slog) json_object_set_new(meta, "snapshot-log", slog = json_array());
+  json_array_append_new(slog, json_pack("{sI sI}", "timestamp-ms", now, "snapshot-id", (json_int_t)sb->snap_id));
+  sb->ch->snapshot_id = sb->snap_id;
+  return 0;
+}
+
+int lake_apply_change(floe_lake *l, lake_table *base, lake_change *ch, json_t **out, floe_err *err) {
+  snap_build sb = {.l = l, .base = base, .ch = ch, .meta = meta_for_update(base->meta), .new_ml = json_array(),
+                   .snap_id = new_snapshot_id()};
+  sb.parent = lake_current_snapshot_id(sb.meta);
+  sb.seq = json_integer_value(json_object_get(sb.meta, "last-sequence-number")) + 1;
+  ch->deleted_rows = ch->deleted_files = ch->added_rows = 0;
+  int rc = phase_prepare(&sb, err);
+  if (!rc) rc = phase_parent_manifests(&sb, err);
+  if (!rc) rc = phase_merge(&sb, err);
+  if (!rc) rc = phase_added(&sb, err);
+  if (!rc) rc = phase_publish(&sb, err);
+  json_decref(sb.new_ml);
+  if (rc) {
+    json_decref(sb.meta);
+    return rc;
+  }
+  *out = sb.meta;
   return 0;
 }
 
