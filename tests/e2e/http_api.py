@@ -19,6 +19,7 @@ For the confinement tests (tests/e2e/ingest_http_confine.sh), playing a hostile 
   /loop?n=K                      302 to /loop?n=K+1, for ever
   /bomb?mb=M                     gzip body (a few hundred KB) inflating to M MiB of JSON records
   /echo_err?pad=P                400 whose body is P x's, then the request's X-Api-Key, then 100 KB
+  /raw?case=NAME                 200 with one of the bodies in RAW (malformed JSON, escaped keys, ...)
 The same API also answers on 127.0.0.2 at the same port ("another host"), and a raw TCP listener on
 127.0.0.1 (port in PORTFILE.raw) appends to LOGFILE.raw one line per connection and every byte it receives,
 to show that no gopher/dict/ftp request ever reaches a local service. Request log lines name the server
@@ -34,6 +35,12 @@ LOG = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
 hits = {}
 lock = threading.Lock()
 bombs = {}
+RAW = {"bad_elem": '{"items": [{"id": 1},\n {"id": tru}], "next": null}',
+       "trailing": '{"items": [{"id": 1}]} x',
+       "html": "<!DOCTYPE html><html><body>" + "z" * 1000,
+       "escaped_key": '{"it\\u0065ms": [{"id": 1}, {"id": 2}], "items": [{"id": 3}]}',  # the last one wins
+       "cursor_inside": '{"items": [{"id": 1, "c": "x"}]}',
+       "nested": '{"meta": {"items": [9]}, "data": [{"items": [{"id": 5}]}, {"items": [{"id": 6}, 7]}]}'}
 
 def bomb(mb):
     """M MiB of [{"id":i,"pad":"aaa..."},...] gzipped, made once per size (compresses ~1000:1)."""
@@ -119,10 +126,15 @@ class H(BaseHTTPRequestHandler):
             return self.send(302, {"message": "moved"}, [("Location", "/loop?n=%d" % (int(q.get("n", 0)) + 1))])
         if u.path == "/bomb":
             return self.send(200, bomb(int(q.get("mb", 100))), [("Content-Encoding", "gzip")])
+        if u.path == "/raw":
+            return self.send(200, RAW[q["case"]].encode())
         if u.path == "/echo_err":
             body = "x" * int(q.get("pad", 0)) + (self.headers.get("X-Api-Key") or "") + "y" * 100000
             return self.send(400, body.encode())
         return self.send(404, {"message": "Not Found"})
+
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address): pass  # a client that stops reading (max_page_bytes) is expected
 
 def raw_listener(portfile):
     """A plain TCP service on 127.0.0.1: logs each connection and the bytes it receives."""
@@ -145,10 +157,10 @@ def raw_listener(portfile):
         c, _ = ls.accept()
         threading.Thread(target=serve, args=(c,), daemon=True).start()
 
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+srv = Server(("127.0.0.1", 0), H)
 PORTFILE = os.environ.get("FLOE_SERVE_PORT_FILE") or sys.argv[1]
 if not os.environ.get("FLOE_SERVE_PORT_FILE"):  # "another host" and a raw service, for the confinement tests
-    other = ThreadingHTTPServer(("127.0.0.2", srv.server_address[1]), H)
+    other = Server(("127.0.0.2", srv.server_address[1]), H)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     threading.Thread(target=raw_listener, args=(PORTFILE + ".raw",), daemon=True).start()
 with open(PORTFILE + ".tmp", "w") as f: f.write(str(srv.server_address[1]))

@@ -51,12 +51,16 @@ asset bomb_capped "$B/bomb?mb=8" "      records: ''
       max_page_bytes: 1048576"
 asset bomb "$B/bomb?mb=100" "      records: ''"
 asset echo_err "$B/echo_err?pad=195"
+for c in bad_elem trailing html escaped_key; do asset $c "$B/raw?case=$c"; done
+asset cursor_inside "$B/raw?case=cursor_inside" "      pagination: {type: cursor, cursor_path: items.0.c}"
+asset nested "$B/raw?case=nested" "      records: data.1.items"
 python3 - $P/assets/a.yaml <<'PY'   # the bomb assets read the body itself: drop their first records: line
 import re, sys
 s = open(sys.argv[1]).read()
 s = re.sub(r"      records: items\n((?:      (?!records).*\n)*)      records: ''\n", r"      records: ''\n\1", s)
 open(sys.argv[1], "w").write(s)
 PY
+sed -i '/key: oso.nested/,/records: items/{/records: items/d}' $P/assets/a.yaml
 q() { f query "$1" --format csv | tail -n +2; }
 last_run() { f run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])'; }
 # run NAME: materializes oso.NAME expecting a failure; $OUT holds the run's messages
@@ -126,4 +130,18 @@ fails echo_err
 expect_out "HTTP 400: xxxxxxxx"
 expect_no_out "k3y-v"
 expect_no_out "$(printf 'x%.0s' $(seq 161))"
+
+# records are read one by one (not as one tree of the whole body): the same records, the same errors
+fails bad_elem
+expect_out "GET $B/raw?case=bad_elem: the response is not JSON (line 2: "
+fails trailing
+expect_out "the response is not JSON (line 1: "
+fails html
+expect_out "the response is not JSON (line 1: "
+expect_out "it starts: <!DOCTYPE html><html><body>zzz"
+expect_no_out "$(printf 'z%.0s' $(seq 161))"
+expect_rc 0 f asset materialize --select oso.escaped_key,oso.cursor_inside,oso.nested
+[ "$(q "SELECT string_agg(id::VARCHAR, '|' ORDER BY id) FROM oso.escaped_key")" = 3 ] || fail "escaped/duplicate key"
+[ "$(q 'SELECT count(*) FROM oso.cursor_inside')" = 2 ] || fail "cursor inside the records"
+[ "$(q "SELECT string_agg(coalesce(id, value)::VARCHAR, '|' ORDER BY 1) FROM oso.nested")" = "6|7" ] || fail "nested path: $(q 'SELECT * FROM oso.nested')"
 echo ok
