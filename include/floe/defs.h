@@ -166,6 +166,35 @@ typedef struct floe_project {
   const floe_node *alerts;           /* list */
 } floe_project;
 
+/* ---- option tables declared by the modules that read the options, checked by the loader
+ *
+ * A module that reads its settings from a mapping the user writes (an ingest connector's `source:`)
+ * declares its keys as a table of floe_opt; the loader checks every mapping against it when the project
+ * loads, so a misspelt or mistyped key is an error at its file:line:col ("did you mean"), never ignored. */
+typedef enum {
+  FLOE_OPT_STRING,  /* a scalar */
+  FLOE_OPT_NUMBER,  /* a number >= 0 */
+  FLOE_OPT_BOOL,    /* true/false (yes/no, on/off, 1/0) */
+  FLOE_OPT_VALUE,   /* a string or {secret: group.key} */
+  FLOE_OPT_VALUES,  /* a mapping NAME: string or {secret: group.key} */
+  FLOE_OPT_STRINGS, /* a non-empty list of strings */
+  FLOE_OPT_STRMAP,  /* a mapping name: string */
+  FLOE_OPT_ENUM,    /* one of enums */
+  FLOE_OPT_MAP,     /* a mapping with the keys of sub */
+  FLOE_OPT_ENUM_OR_MAP, /* one of enums, or a mapping with the keys of sub (e.g. pagination) */
+  FLOE_OPT_COLUMNS, /* a mapping column: type (see floe_ingest_column_type) */
+  FLOE_OPT_ANY,     /* anything; the module checks it */
+} floe_opt_type;
+
+typedef struct floe_opt {
+  const char *name;
+  floe_opt_type type;
+  bool required;
+  const char *const *enums;   /* NULL-terminated */
+  const struct floe_opt *sub; /* FLOE_OPT_MAP / ENUM_OR_MAP: the nested keys, ended by {NULL} */
+  const char *expect;         /* what "expected" says instead of the type's default text */
+} floe_opt;
+
 /* Loads and validates the project in dir (floe.yaml + assets/ *.yaml in name order).
  * On success *out is a new project the caller frees with floe_project_free.
  * On failure returns FLOE_EINPUT (or another code) with err->msg as

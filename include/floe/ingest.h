@@ -10,4 +10,15 @@
  *   {"type":"materialization","metadata":{"rows":N,"snapshot_id":S,"table":"ns.t"}} */
 int floe_ingest_step(const floe_project *p, const floe_asset *a, const char *run_id, FILE *events, floe_err *err) FLOE_WUR;
 
+/* The DuckDB type for a column type as written in `columns:` (boolean, int, long, float, double, string,
+ * json, date, timestamp, timestamptz, decimal(P,S) with 1 <= P <= 38, 0 <= S <= P, and aliases), or NULL. */
+const char *floe_ingest_column_type(const char *t);
+#define FLOE_INGEST_COLUMN_TYPES "boolean, int, long, float, double, string, json, date, timestamp, timestamptz or decimal(P,S)"
+
+/* The keys of `source:` for one source type (the tables: src/ingest/source.c). The project loader checks
+ * every asset's source: against them.
+ * Returns the table ({NULL}-terminated) or NULL for an unknown type; floe_ingest_source_types lists the types. */
+const floe_opt *floe_ingest_source_opts(const char *type);
+extern const char *const floe_ingest_source_types[]; /* NULL-terminated */
+
 #endif

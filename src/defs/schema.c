@@ -5,6 +5,7 @@
  * as "<file>:<line>:<col>: <key path>: <problem>; expected <X>, found <Y>". Adding a key means adding a
  * row; docs/reference/project-files.md lists the same keys. */
 #include "defs_int.h"
+#include "floe/ingest.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -533,6 +534,172 @@ static const field retry_fields[] = {
 };
 static const schema retry_schema = {retry_fields, sizeof retry_fields / sizeof retry_fields[0], 0, NO_OFF, NULL, NULL};
 
+/* ---- option tables of other modules (floe_opt: the ingest connectors' source: keys) */
+
+static int check_opts(ctx *c, const floe_opt *opts, const floe_node *n, const char *path);
+
+static const char *opt_expect(const floe_opt *o, char *buf, size_t n) {
+  char e[512];
+  if (o->expect) return o->expect;
+  switch (o->type) {
+  case FLOE_OPT_STRING: return "a string";
+  case FLOE_OPT_NUMBER: return "a number >= 0";
+  case FLOE_OPT_BOOL: return "true or false";
+  case FLOE_OPT_VALUE: return "a string or {secret: group.key}";
+  case FLOE_OPT_VALUES: return "a mapping of name: string or {secret: group.key}";
+  case FLOE_OPT_STRINGS: return "a non-empty list of strings";
+  case FLOE_OPT_STRMAP: return "a mapping of name: string";
+  case FLOE_OPT_ENUM: snprintf(buf, n, "one of %s", enum_list(o->enums, e, sizeof e)); return buf;
+  case FLOE_OPT_MAP: return "a mapping";
+  case FLOE_OPT_ENUM_OR_MAP: snprintf(buf, n, "one of %s, or a mapping", enum_list(o->enums, e, sizeof e)); return buf;
+  case FLOE_OPT_COLUMNS: return "a mapping of column: type";
+  case FLOE_OPT_ANY: return "a value";
+  }
+  return "a value";
+}
+
+static int opt_enum(ctx *c, const floe_opt *o, const floe_node *n, const char *path) {
+  const char *s = floe_node_scalar(n);
+  size_t ne = 0;
+  while (o->enums[ne]) ne++;
+  for (size_t i = 0; s && i < ne; i++)
+    if (!strcmp(s, o->enums[i])) return 0;
+  char buf[600], found[128], hint[128];
+  return fail(c, n, path, "invalid value; expected %s, found %s%s", opt_expect(o, buf, sizeof buf),
+              floe_node_describe(n, found, sizeof found), defs_hint(hint, sizeof hint, s ? defs_suggest(s, o->enums, ne) : NULL));
+}
+
+/* `columns:` (the asset's or the source's): column: type, every type one floe knows. */
+static int check_columns(ctx *c, const floe_node *n, const char *path) {
+  static const char *const names[] = {"boolean", "int", "long", "float", "double", "string", "json", "date",
+                                      "timestamp", "timestamptz", "decimal(P,S)"};
+  if (n->type != FLOE_NODE_MAP) return wrong(c, n, path, "wrong type", "a mapping of column: type");
+  for (size_t i = 0; i < n->len; i++) {
+    char sub[PATHLEN], hint[128];
+    join_key(sub, path, n->keys[i]);
+    const char *t = floe_node_scalar(n->items[i]);
+    if (t && floe_ingest_column_type(t)) continue;
+    char found[128];
+    return fail(c, n->items[i], sub, "unknown column type; expected %s, found %s%s", FLOE_INGEST_COLUMN_TYPES,
+                floe_node_describe(n->items[i], found, sizeof found),
+                defs_hint(hint, sizeof hint, t ? defs_suggest(t, names, sizeof names / sizeof names[0]) : NULL));
+  }
+  return 0;
+}
+
+static int columns_field(ctx *c, const floe_node *n, void *obj, const char *path) { return check_columns(c, n, path); }
+
+static bool opt_number(const floe_node *n) {
+  const char *s = floe_node_scalar(n);
+  char *end;
+  return s && *s && strtod(s, &end) >= 0 && !*end;
+}
+
+/* One option's value against its row. A null value is absent (as for the loader's own keys). */
+static int check_opt(ctx *c, const floe_opt *o, const floe_node *n, const char *path) {
+  char buf[600], sub[PATHLEN];
+  const char *s = floe_node_scalar(n);
+  bool b;
+  switch (o->type) {
+  case FLOE_OPT_STRING:
+    if (!s) return wrong(c, n, path, "wrong type", opt_expect(o, buf, sizeof buf));
+    return 0;
+  case FLOE_OPT_NUMBER:
+    if (!opt_number(n)) return wrong(c, n, path, s ? "not a number >= 0" : "wrong type", opt_expect(o, buf, sizeof buf));
+    return 0;
+  case FLOE_OPT_BOOL:
+    if (!s || (!parse_bool(s, &b) && strcmp(s, "1") && strcmp(s, "0")))
+      return wrong(c, n, path, s ? "not a boolean" : "wrong type", opt_expect(o, buf, sizeof buf));
+    return 0;
+  case FLOE_OPT_VALUE: {
+    floe_value v;
+    return parse_value(c, n, path, &v);
+  }
+  case FLOE_OPT_VALUES:
+  case FLOE_OPT_STRMAP:
+    if (n->type != FLOE_NODE_MAP) return wrong(c, n, path, "wrong type", opt_expect(o, buf, sizeof buf));
+    for (size_t i = 0; i < n->len; i++) {
+      floe_value v;
+      join_key(sub, path, n->keys[i]);
+      if (o->type == FLOE_OPT_STRMAP && !floe_node_scalar(n->items[i]))
+        return wrong(c, n->items[i], sub, "wrong type", "a string");
+      int rc = o->type == FLOE_OPT_VALUES ? parse_value(c, n->items[i], sub, &v) : 0;
+      if (rc) return rc;
+    }
+    return 0;
+  case FLOE_OPT_STRINGS:
+    if (n->type != FLOE_NODE_SEQ || !n->len) return wrong(c, n, path, "wrong type", opt_expect(o, buf, sizeof buf));
+    for (size_t i = 0; i < n->len; i++) {
+      join_index(sub, path, i);
+      if (!floe_node_scalar(n->items[i])) return wrong(c, n->items[i], sub, "wrong type", "a string");
+    }
+    return 0;
+  case FLOE_OPT_ENUM: return opt_enum(c, o, n, path);
+  case FLOE_OPT_ENUM_OR_MAP:
+    if (n->type == FLOE_NODE_MAP) return check_opts(c, o->sub, n, path);
+    return opt_enum(c, o, n, path);
+  case FLOE_OPT_MAP:
+    if (n->type != FLOE_NODE_MAP) return wrong(c, n, path, "wrong type", opt_expect(o, buf, sizeof buf));
+    return check_opts(c, o->sub, n, path);
+  case FLOE_OPT_COLUMNS: return check_columns(c, n, path);
+  case FLOE_OPT_ANY: return 0;
+  }
+  return 0;
+}
+
+/* A mapping against an option table: unknown keys (with did-you-mean), required keys, each value. */
+static int check_opts(ctx *c, const floe_opt *opts, const floe_node *n, const char *path) {
+  const char *names[64];
+  size_t nn = 0;
+  while (opts[nn].name && nn < 64) {
+    names[nn] = opts[nn].name;
+    nn++;
+  }
+  for (size_t i = 0; i < n->len; i++) {
+    size_t k = 0;
+    while (k < nn && strcmp(names[k], n->keys[i])) k++;
+    char sub[PATHLEN];
+    join_key(sub, path, n->keys[i]);
+    if (k == nn) {
+      char list[1024], hint[128];
+      size_t used = 0;
+      list[0] = 0;
+      for (size_t j = 0; j < nn && used < sizeof list; j++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", names[j]);
+      return fail(c, n->key_nodes[i], sub, "unknown key; expected one of %s, found '%s'%s", list, n->keys[i],
+                  defs_hint(hint, sizeof hint, defs_suggest(n->keys[i], names, nn)));
+    }
+    if (floe_node_is_null(n->items[i])) continue;
+    int rc = check_opt(c, &opts[k], n->items[i], sub);
+    if (rc) return rc;
+  }
+  for (size_t k = 0; k < nn; k++) {
+    const floe_node *v = floe_node_get(n, names[k]);
+    if (!opts[k].required || (v && !floe_node_is_null(v))) continue;
+    char sub[PATHLEN], buf[600];
+    join_key(sub, path, names[k]);
+    return fail(c, n, sub, "missing required key; expected %s, found nothing", opt_expect(&opts[k], buf, sizeof buf));
+  }
+  return 0;
+}
+
+/* source: {type: T, ...}: the type is one a connector reads, and every key is one that connector reads. */
+static int check_source(ctx *c, const floe_asset *a, const char *path) {
+  char sub[PATHLEN], hint[128], types[256], found[128];
+  const floe_node *t = floe_node_get(a->source, "type");
+  const floe_opt *opts = floe_ingest_source_opts(floe_node_scalar(t));
+  join_key(sub, path, "source.type");
+  if (!opts) {
+    size_t nt = 0;
+    while (floe_ingest_source_types[nt]) nt++;
+    return fail(c, t, sub, "unknown source type; expected one of %s, found %s%s",
+                enum_list(floe_ingest_source_types, types, sizeof types), floe_node_describe(t, found, sizeof found),
+                defs_hint(hint, sizeof hint, defs_suggest(floe_node_scalar(t), floe_ingest_source_types, nt)));
+  }
+  join_key(sub, path, "source");
+  return check_opts(c, opts, a->source, sub);
+}
+
 static void asset_init(ctx *c, void *obj) {
   floe_asset *a = obj;
   a->group = "default";
@@ -568,9 +735,11 @@ static int asset_post(ctx *c, const floe_node *n, void *obj, const char *path) {
     join_key(sub, path, "source.type");
     if (!t || floe_node_is_null(t))
       return fail(c, a->source, sub,
-                  "missing required key; expected a source type (csv, ndjson, parquet, http, postgres, clickhouse, "
-                  "...), found nothing");
+                  "missing required key; expected a source type (csv, ndjson, parquet, http_json, postgres or "
+                  "command), found nothing");
     if (!floe_node_scalar(t)) return wrong(c, t, sub, "wrong type", "a source type name");
+    int rc = check_source(c, a, path);
+    if (rc) return rc;
     if (!a->mode) a->mode = "append";
     if (!strcmp(a->mode, "merge") && !a->unique_key) {
       join_key(sub, path, "unique_key");
@@ -646,7 +815,7 @@ static const field asset_fields[] = {
     FA("mode", T_ENUMSTR, mode, .enums = modes),
     FAL("unique_key", T_STRLIST, unique_key, .has_min = true, .min = 1, .expect = "a list of key columns"),
     FA("table", T_STR, table, .expect = "a table name (namespace.table)"),
-    FA("columns", T_MAPNODE, columns),
+    FA("columns", T_MAPNODE, columns, .fn = columns_field),
     FA("on_schema_change", T_STR, on_schema_change),
     FA("rejects", T_NODE, rejects),
     FA("partition", T_NODE, partition),

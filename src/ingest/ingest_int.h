@@ -73,7 +73,7 @@ const char *ingest_redact(ingest_ctx *cx, const char *text);
 int ingest_num(const floe_node *n, const char *what, double def, double *out, floe_err *err) FLOE_WUR;
 bool ingest_bool(const floe_node *n, bool def);
 /* The DuckDB type for a column type as written in `columns:` (boolean, int, long, ..., decimal(P,S)); NULL unknown. */
-const char *ingest_duck_type(const char *t);
+const char *ingest_duck_type(const char *t); /* = floe_ingest_column_type (options.c) */
 
 /* Whether the asset keeps bad rows (`rejects: true` or `rejects: {table: ..}`) instead of failing. */
 bool ingest_rejects_on(const floe_asset *a);

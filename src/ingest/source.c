@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "floe/engine.h"
+#include "floe/ingest.h"
 #include "ingest_int.h"
 
 void ingest_ctx_init(ingest_ctx *cx, const floe_project *p, const floe_asset *a, floe_arena *ar) {
@@ -92,18 +93,7 @@ bool ingest_bool(const floe_node *n, bool def) {
   return def;
 }
 
-const char *ingest_duck_type(const char *t) {
-  static const struct {
-    const char *name, *duck;
-  } map[] = {{"boolean", "BOOLEAN"},     {"bool", "BOOLEAN"},   {"int", "INTEGER"},      {"integer", "INTEGER"},
-             {"long", "BIGINT"},         {"bigint", "BIGINT"},  {"float", "FLOAT"},      {"double", "DOUBLE"},
-             {"string", "VARCHAR"},      {"varchar", "VARCHAR"}, {"text", "VARCHAR"},    {"date", "DATE"},
-             {"timestamp", "TIMESTAMP"}, {"timestamptz", "TIMESTAMPTZ"}, {"json", "VARCHAR"}};
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-    if (!strcasecmp(t, map[i].name)) return map[i].duck;
-  if (!strncasecmp(t, "decimal(", 8) && strchr(t, ')')) return t;
-  return NULL;
-}
+const char *ingest_duck_type(const char *t) { return floe_ingest_column_type(t); }
 
 /* Reads the first bytes of a staged file to tell its format. */
 static const char *sniff_format(const char *path) {

@@ -103,6 +103,91 @@ bad '' "assets:
   "assets/a.yaml:5:38: assets[0].retry.backoff: invalid value; expected one of constant, linear, exponential, found 'expo'"
 bad '' 'assets:
   - {key: a, kind: ingest, source: {type: csv}, mode: apend}' "assets[0].mode: invalid value; expected one of append, overwrite, merge, replace_range, found 'apend' (did you mean 'append'?)"
+# source: every option is checked against its connector's table at load (exit 2), never ignored
+bad '' 'assets:
+  - key: a
+    kind: ingest
+    source: {type: csv, path: a.csv, delimter: ";"}' \
+  "assets/a.yaml:4:38: assets[0].source.delimter: unknown key; expected one of type, columns," "found 'delimter' (did you mean 'delimiter'?)"
+bad '' 'assets:
+  - key: a
+    kind: ingest
+    source:
+      type: csv
+      path: a.csv
+      hedaer: false' \
+  "assets/a.yaml:7:7: assets[0].source.hedaer: unknown key;" "(did you mean 'header'?)"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: csv, path: a.csv, header: maybe}}' \
+  "assets/a.yaml:2:69: assets[0].source.header: not a boolean; expected true or false, found 'maybe'"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: cvs, path: a.csv}}' \
+  "assets/a.yaml:2:43: assets[0].source.type: unknown source type; expected one of csv, ndjson, parquet, http_json, postgres, command, found 'cvs' (did you mean 'csv'?)"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: ndjson}}' \
+  "assets/a.yaml:2:36: assets[0].source.path: missing required key; expected the path or glob of the NDJSON files, found nothing"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: http_json, url: "http://x", timeout: soon}}' \
+  "assets[0].source.timeout: not a number >= 0; expected a number of seconds >= 0, found 'soon'"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: http_json, url: "http://x", pagination: {type: page, page_parm: p}}}' \
+  "assets[0].source.pagination.page_parm: unknown key;" "(did you mean 'page_param'?)"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: http_json, url: "http://x", pagination: cursr}}' \
+  "assets[0].source.pagination: invalid value; expected one of none, page, offset, cursor, link, next_url, or a mapping, found 'cursr' (did you mean 'cursor'?)"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: http_json, url: "http://x", retry: {max_retires: 3}}}' \
+  "assets[0].source.retry.max_retires: unknown key; expected one of max_retries, backoff, max_backoff" "(did you mean 'max_retries'?)"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: postgres, url: {secret: pg}, query: "SELECT 1"}}' \
+  "assets[0].source.url.secret: invalid secret reference; expected group.key"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: command, command: [sh], format: xml}}' \
+  "assets[0].source.format: invalid value; expected one of ndjson, csv, parquet, found 'xml'"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: parquet, path: a.parquet, delimiter: ","}}' \
+  "assets[0].source.delimiter: unknown key; expected one of type, columns, flatten, replace_where, start, end, path, found 'delimiter'"
+# columns: types are checked at load (a bogus type used to pass validation and fail the run)
+bad '' 'assets:
+  - key: a
+    kind: ingest
+    source: {type: csv, path: a.csv}
+    columns: {id: long, amount: bogus_type}' \
+  "assets/a.yaml:5:33: assets[0].columns.amount: unknown column type; expected boolean, int, long, float, double, string, json, date, timestamp, timestamptz or decimal(P,S), found 'bogus_type'"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: csv, path: a.csv, columns: {ts: timestmap}}}' \
+  "assets[0].source.columns.ts: unknown column type;" "found 'timestmap' (did you mean 'timestamp'?)"
+bad '' 'assets:
+  - {key: a, kind: ingest, source: {type: csv, path: a.csv}, columns: {x: "decimal(40,2)"}}' \
+  "assets[0].columns.x: unknown column type;" "found 'decimal(40,2)'"
+# every documented option of every connector loads
+rm -rf p && mkdir -p p/assets && echo 'name: p' > p/floe.yaml
+cat > p/assets/a.yaml <<'YAML'
+assets:
+  - {key: c, kind: ingest, source: {type: csv, path: a.csv, header: true, delimiter: ";", replace_where: "x > 1"}, columns: {a: "decimal(10, 2)", b: timestamptz}}
+  - {key: n, kind: ingest, source: {type: ndjson, path: "d/*.ndjson", flatten: {x: a.b}, columns: {x: long}}}
+  - {key: q, kind: ingest, source: {type: parquet, path: a.parquet}}
+  - {key: m, kind: ingest, source: {type: command, command: [sh, x.sh], format: csv, env: {A: b, T: {secret: g.t}}, cwd: sub}}
+  - key: h
+    kind: ingest
+    source:
+      type: http_json
+      url: {secret: api.url}
+      params: {per_page: 100, key: {secret: api.key}}
+      headers: {Accept: application/json}
+      bearer_token: {secret: api.token}
+      records: data.items
+      pagination: {type: cursor, cursor_param: c, cursor_path: meta.next}
+      max_pages: 10
+      retry: {max_retries: 2, backoff: 0.1, max_backoff: 1}
+      rate_limit: 5
+      timeout: 3
+      serve: [python3, api.py]
+  - {key: h2, kind: ingest, source: {type: http_json, url: "http://x", pagination: link}}
+  - {key: g, kind: ingest, source: {type: postgres, url: {secret: pg.url}, table: public.t}}
+YAML
+expect_rc 0 "$FLOE" -p p defs validate
+
 # negative numbers
 bad '' "assets:
   - key: a

@@ -99,8 +99,8 @@ int main(void) {
   /* settings and defaults */
   const char *files[] = {"assets/a.yaml",
                          "assets:\n"
-                         "  - {key: s, kind: ingest, source: {type: csv}, table: t1}\n"
-                         "  - {key: oso2.t, kind: ingest, source: {type: csv}, mode: merge, unique_key: [id]}\n"
+                         "  - {key: s, kind: ingest, source: {type: csv, path: x.csv}, table: t1}\n"
+                         "  - {key: oso2.t, kind: ingest, source: {type: csv, path: x.csv}, mode: merge, unique_key: [id]}\n"
                          "  - {key: c, " CMD ", resources: [ch], env: {A: lit, B: {secret: gh.token}},\n"
                          "     retry: {max_retries: 2, delay: 1.5, backoff: exponential, jitter: 0.5}, timeout: 60}\n",
                          NULL};
@@ -172,9 +172,9 @@ int main(void) {
                  "assets[0].kind: invalid value; expected one of command, ingest, found 'cmd'");
   CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {path: x}}]\n"),
                  "assets[0].source.type: missing required key");
-  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv}, command: [x]}]\n"),
+  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv, path: x.csv}, command: [x]}]\n"),
                  "assets[0].command: not allowed for kind ingest");
-  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv}, mode: merge}]\n"),
+  CHECK_CONTAINS(load("", "assets: [{key: a, kind: ingest, source: {type: csv, path: x.csv}, mode: merge}]\n"),
                  "assets[0].unique_key: missing required key for mode merge");
   CHECK_CONTAINS(load("", "assets: [{key: a, " CMD ", retry: {jitter: 2}}]\n"),
                  "assets[0].retry.jitter: too large; expected a number from 0 to 1, found '2'");
