@@ -72,6 +72,8 @@ static const floe_opt http_json_opts[] = {
     {"records", FLOE_OPT_STRING, false, NULL, NULL, "a dotted path (data.items)"},
     {"pagination", FLOE_OPT_ENUM_OR_MAP, false, page_types, http_page_opts, NULL},
     {"max_pages", FLOE_OPT_NUMBER, false, NULL, NULL, NULL},
+    {"max_page_bytes", FLOE_OPT_NUMBER, false, NULL, NULL, "a number of bytes >= 0"},
+    {"allow_hosts", FLOE_OPT_STRINGS, false, NULL, NULL, "a list of host names (api.example.com or host:port)"},
     {"retry", FLOE_OPT_MAP, false, NULL, http_retry_opts, NULL},
     {"rate_limit", FLOE_OPT_NUMBER, false, NULL, NULL, "requests per second (a number >= 0)"},
     {"timeout", FLOE_OPT_NUMBER, false, NULL, NULL, "a number of seconds >= 0"},

@@ -179,6 +179,8 @@ assets:
       records: data.items
       pagination: {type: cursor, cursor_param: c, cursor_path: meta.next}
       max_pages: 10
+      max_page_bytes: 1048576
+      allow_hosts: [api2.example.com]
       retry: {max_retries: 2, backoff: 0.1, max_backoff: 1}
       rate_limit: 5
       timeout: 3
