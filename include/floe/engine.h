@@ -57,7 +57,9 @@ int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **ou
  * nothing bound or run): exactly one statement, a SELECT; only table functions that read; for EXPLAIN,
  * the text after the keyword alone must pass, and *run becomes "EXPLAIN " + that text (so no ANALYZE or
  * option can be in what runs). *run (floe_malloc'd, caller frees) is the statement to run; tables (may be
- * NULL) gets the base-table names the query refers to ("schema.table" or "table", floe_malloc'd). */
+ * NULL) gets the base-table names the query refers to ("schema.table" or "table", floe_malloc'd). The
+ * engine remembers the last text that passed, so checking it early (while other work goes on) costs nothing
+ * when floe_engine_query_readonly runs it. */
 int floe_engine_readonly_check(floe_engine *e, const char *sql, char **run, floe_vec *tables,
                                floe_err *err) FLOE_WUR;
 

@@ -96,6 +96,7 @@ const char *floe_engine_version(void) {
 struct floe_engine {
   duckdb_database db;
   duckdb_connection con;
+  char *passed_sql, *passed_run; /* the last text that passed floe_engine_readonly_check, and what it runs */
 };
 
 struct floe_result {
@@ -165,6 +166,8 @@ void floe_engine_close(floe_engine *e) {
   if (!e) return;
   if (e->con) D.duckdb_disconnect(&e->con);
   if (e->db) D.duckdb_close(&e->db);
+  floe_free(e->passed_sql);
+  floe_free(e->passed_run);
   floe_free(e);
 }
 
@@ -470,7 +473,17 @@ int floe_engine_readonly_check(floe_engine *e, const char *sql, char **run, floe
   const char *p = skip_blank(sql);
   while (*p == ';') p = skip_blank(p + 1);
   if (!*p) return floe_err_set(err, FLOE_EINPUT, "no SQL statement given");
-  return readonly_text(e, sql, run, tables, err);
+  if (!tables && e->passed_sql && !strcmp(e->passed_sql, sql)) { /* checked already (src/lake/query.c) */
+    *run = floe_strdup(e->passed_run);
+    return *run ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  }
+  int rc = readonly_text(e, sql, run, tables, err);
+  if (rc) return rc;
+  floe_free(e->passed_sql);
+  floe_free(e->passed_run);
+  e->passed_sql = floe_strdup(sql);
+  e->passed_run = floe_strdup(*run);
+  return 0;
 }
 
 int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **out, floe_err *err) {

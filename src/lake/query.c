@@ -138,9 +138,12 @@ static void view_sql(floe_buf *q, const json_t *meta, const json_t *schema, cons
 }
 
 /* Opening DuckDB (loading the library, starting the database) takes most of a query's start-up; it runs
- * on a thread of its own while the catalog, metadata and manifests are read and the views written out. */
+ * on a thread of its own while the catalog, metadata and manifests are read and the views written out.
+ * The read-only check of the query (parsing only) runs there too, so a refused query is refused before
+ * any view exists, and floe_engine_query_readonly finds it checked. */
 typedef struct engine_opener {
   floe_engine *e;
+  const char *sql; /* NULL: no query to check */
   int rc;
   floe_err err;
 } engine_opener;
@@ -148,6 +151,9 @@ typedef struct engine_opener {
 static void *open_engine(void *arg) {
   engine_opener *o = arg;
   o->rc = floe_engine_open(&o->e, 0, &o->err);
+  char *run = NULL;
+  if (!o->rc && o->sql) o->rc = floe_engine_readonly_check(o->e, o->sql, &run, NULL, &o->err);
+  floe_free(run);
   return NULL;
 }
 
@@ -293,7 +299,9 @@ static int lock_down(floe_lake *l, floe_engine *e, const floe_vec *files, floe_e
     first = false;
     floe_buf_sql_str(&q, files->items[i]);
   }
-  floe_buf_puts(&q, "]; SET enable_external_access=false; SET lock_configuration=true;");
+  /* parquet_metadata_cache: the files are immutable, and a query binds them more than once (its check of
+   * column types, the display wrapper, the scan) */
+  floe_buf_puts(&q, "]; SET parquet_metadata_cache=true; SET enable_external_access=false; SET lock_configuration=true;");
   int rc = floe_engine_exec(e, floe_buf_str(&q), err);
   floe_buf_free(&q);
   floe_buf_free(&last_ok);
@@ -304,14 +312,14 @@ static int lock_down(floe_lake *l, floe_engine *e, const floe_vec *files, floe_e
 int floe_lake_query_engine_for(floe_lake *l, const char *as_of, const char *sql, floe_engine **out,
                                floe_err *err) {
   *out = NULL;
-  engine_opener o = {0};
+  engine_opener o = {.sql = sql};
   pthread_t th;
   bool threaded = pthread_create(&th, NULL, open_engine, &o) == 0;
   if (!threaded) open_engine(&o);
   floe_vec views = {0}, files = {0};
   int rc = view_statements(l, as_of, sql, &views, &files, err);
   if (threaded) pthread_join(th, NULL);
-  if (!rc && o.rc) {
+  if (o.rc && (!rc || o.err.code == FLOE_EINPUT)) { /* a refused query says so first */
     rc = o.rc;
     *err = o.err;
   }
