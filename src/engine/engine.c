@@ -443,6 +443,7 @@ static int readonly_text(floe_engine *e, const char *sql, char **run, floe_vec *
         rc = err ? err->code : FLOE_EINPUT;
       } else if (json_is_true(json_object_get(inner, "error")) || json_array_size(json_object_get(inner, "statements")) != 1) {
         rc = floe_err_set(err, FLOE_EINPUT, READONLY "; this EXPLAIN is not of one SELECT, or it has options (ANALYZE runs the statement)");
+        json_decref(inner);
       } else {
         json_decref(tree);
         tree = inner;
