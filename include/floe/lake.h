@@ -68,14 +68,18 @@ int floe_lake_tag(floe_lake *l, const char *table, const char *name, int64_t sna
                   floe_err *err) FLOE_WUR;
 
 /* Expires snapshots older than older_than_ms (epoch ms; 0 = now) keeping at least retain_last and every
- * snapshot a ref points to, then deletes the files only expired snapshots used. *expired and
- * *files_deleted may be NULL. */
+ * snapshot a ref points to, then deletes the files only expired snapshots used — only those in the data/
+ * or metadata/ directory of the table's location, when that is below the warehouse (see maint.c).
+ * *expired and *files_deleted may be NULL. */
 int floe_lake_expire(floe_lake *l, const char *table, int64_t older_than_ms, int retain_last, int *expired,
                      int *files_deleted, floe_err *err) FLOE_WUR;
 
-/* Files under the tables' locations that no metadata file of the table references (failed or killed
- * writes) and are older than min_age_s seconds. With remove they are deleted. *paths gets floe_malloc'd
- * strings (caller frees each and the vec). */
+/* Files that no table of the catalog references (failed or killed writes), older than min_age_s seconds:
+ * in the data/ and metadata/ directories of table locations below the warehouse, and floe-named files in
+ * <warehouse>/<ns>/<name> directories of no table (unless one holds a metadata.json). With remove they are
+ * deleted — under the catalog lock, after re-reading what was committed meanwhile, and only inside the
+ * directory each was found in (resolved, no symlink). *paths gets floe_malloc'd strings (caller frees each
+ * and the vec). */
 int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths, floe_err *err) FLOE_WUR;
 
 /* Lists catalog tables as floe_malloc'd "ns.table" strings, sorted. */

@@ -301,7 +301,7 @@ typedef struct orphan_scan {
   refs live;
   json_t *owned;  /* resolved table locations below the warehouse -> true */
   json_t *seen;   /* ns.name -> the metadata location its references were gathered from */
-  json_t *found;  /* resolved path -> mtime: files in deletable directories */
+  json_t *found;  /* resolved path -> [mtime, the table directory it may be deleted from] */
 } orphan_scan;
 
 /* Gathers the references of every catalog table not yet seen at its current metadata location. */
@@ -341,7 +341,7 @@ static bool floe_written_name(const char *name) {
          !strcmp(name, "version-hint.text");
 }
 
-static void walk(const char *dir, bool unowned, json_t *found) {
+static void walk(const char *dir, const char *own, bool unowned, json_t *found) {
   DIR *d = opendir(dir);
   if (!d) return;
   struct dirent *de;
@@ -351,9 +351,9 @@ static void walk(const char *dir, bool unowned, json_t *found) {
     if (asprintf(&p, "%s/%s", dir, de->d_name) < 0) continue;
     struct stat st;
     if (lstat(p, &st) == 0) { /* never through a symlink */
-      if (S_ISDIR(st.st_mode)) walk(p, unowned, found);
+      if (S_ISDIR(st.st_mode)) walk(p, own, unowned, found);
       else if (S_ISREG(st.st_mode) && (!unowned || floe_written_name(de->d_name)))
-        json_object_set_new(found, p, json_integer(st.st_mtime));
+        json_object_set_new(found, p, json_pack("[Is]", (json_int_t)st.st_mtime, own));
     }
     free(p);
   }
@@ -382,9 +382,9 @@ static void walk_all(orphan_scan *o) {
   char sub[PATH_MAX + 16];
   json_object_foreach(o->owned, own, v) {
     snprintf(sub, sizeof sub, "%s/data", own);
-    walk(sub, false, o->found);
+    walk(sub, own, false, o->found);
     snprintf(sub, sizeof sub, "%s/metadata", own);
-    walk(sub, false, o->found);
+    walk(sub, own, false, o->found);
   }
   DIR *w = opendir(o->wh);
   struct dirent *ns, *tb;
@@ -401,9 +401,9 @@ static void walk_all(orphan_scan *o) {
           lstat(tdir, &st) || !S_ISDIR(st.st_mode) || json_object_get(o->owned, tdir) || has_metadata_json(tdir))
         continue;
       snprintf(sub, sizeof sub, "%s/data", tdir);
-      walk(sub, true, o->found);
+      walk(sub, tdir, true, o->found);
       snprintf(sub, sizeof sub, "%s/metadata", tdir);
-      walk(sub, true, o->found);
+      walk(sub, tdir, true, o->found);
     }
     if (n) closedir(n);
   }
@@ -431,16 +431,17 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   const char *p;
-  json_t *mt;
-  if (!rc) json_object_foreach(o.found, p, mt) {
+  json_t *f;
+  if (!rc) json_object_foreach(o.found, p, f) {
       if (json_object_get(o.live.set, p)) continue;
-      if (min_age_s > 0 && ts.tv_sec - (time_t)json_integer_value(mt) < min_age_s) continue;
+      if (min_age_s > 0 && ts.tv_sec - (time_t)json_integer_value(json_array_get(f, 0)) < min_age_s) continue;
       /* Metadata files older than the metadata-log window are history, not orphans of a failed write, but
        * nothing references them either: they are removable too. */
       char *c = floe_strdup(p);
       if (c && floe_vec_push(paths, c)) floe_free(c);
       floe_err ignore = {0};
-      if (remove && floe_unlink_under(o.wh, p, &ignore)) { /* gone meanwhile or refused: left alone */
+      /* only from the table directory it was found in, resolved again at the last moment */
+      if (remove && floe_unlink_under(json_string_value(json_array_get(f, 1)), p, &ignore)) { /* gone or refused */
       }
     }
   lake_catalog_unlock(l);
