@@ -14,7 +14,8 @@ assets:
     command: ["sh", "-c", "echo a >> ran; if [ -f hold ]; then touch started; exec python3 -c 'import time; time.sleep(300)' $MARK; fi"]
 Y
 db() { sqlite3 $P/.floe/floe.db "$1"; }
-status_is() { [ "$(db "select status from runs where id='$1'")" = "$2" ]; }
+status_of() { $FLOE -p $P run show $1 | awk '$1 == "status:" {print $2; exit}'; }
+status_is() { [ "$(status_of $1)" = "$2" ]; }
 held_run() { # starts a detached run whose worker blocks in STARTING on the .env FIFO; prints its id
   rm -f $P/.env; mkfifo $P/.env
   $FLOE -p $P asset materialize --select '*' --detach
@@ -40,7 +41,7 @@ wait_for status_is $RUN STARTING
 W1=$(db "select worker_pid from runs where id='$RUN'")
 expect_rc 1 timeout 10 $FLOE -p $P __run-worker $RUN
 expect_out "not QUEUED"
-status_is $RUN STARTING || fail "second worker changed the run: $(db "select status from runs where id='$RUN'")"
+status_is $RUN STARTING || fail "second worker changed the run: $(status_of $RUN)"
 [ "$(db "select worker_pid from runs where id='$RUN'")" = "$W1" ] || fail "second worker took over the run"
 release
 wait_for status_is $RUN SUCCESS
@@ -56,7 +57,7 @@ wait_for reaped
 release
 WPID=$(db "select worker_pid from runs where id='$RUN'")
 WAIT_S=10 wait_for not_alive "__run-worker $RUN"
-status_is $RUN FAILURE || fail "reaped run moved on: $(db "select status from runs where id='$RUN'")"
+status_is $RUN FAILURE || fail "reaped run moved on: $(status_of $RUN)"
 [ ! -f $P/ran ] || fail "a reaped run started its steps"
 rm -f $P/.env
 unset FLOE_RUN_LEASE
