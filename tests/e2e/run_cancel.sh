@@ -16,13 +16,11 @@ Y
 export FLOE_CANCEL_GRACE=1
 expect_rc 0 $FLOE -p $P asset materialize --select '*' --detach
 RUN=$OUT
-for i in $(seq 100); do [ -f $P/started ] && break; sleep 0.1; done
-[ -f $P/started ] || fail "step did not start"
+wait_for test -f $P/started
 marker_alive "$MARK" || fail "marker process not found"
 expect_rc 0 $FLOE -p $P run cancel $RUN
 expect_out "CANCELED"
-sleep 0.3
-marker_alive "$MARK" && fail "step processes survived cancel"
+WAIT_S=5 wait_for not_alive "$MARK"  # the group got SIGKILL after the 1 s grace
 [ -f $P/after_ran ] && fail "downstream ran after cancel"
 expect_rc 0 $FLOE -p $P run show $RUN --json
 echo "$OUT" | grep -q '"status": "CANCELED"' || fail "run not CANCELED: $OUT"

@@ -39,8 +39,7 @@ expect_rc 0 $FLOE -p $P asset materialize --select 'oso.gated'
 touch $P/gate
 $FLOE -p $P asset materialize --select '+oso.gated' > $T/killed.out 2>&1 &
 CLI=$!
-for i in $(seq 100); do [ -f $P/waiting ] && break; sleep 0.05; done
-[ -f $P/waiting ] || fail "gate step did not start"
+wait_for test -f $P/waiting
 kill -9 $(pgrep -f -- "$P __run-worker") ; rm -f $P/gate  # only this project's worker
 set +e; wait $CLI; rc=$?; set -e
 [ $rc = 1 ] || fail "launcher exit $rc: $(cat $T/killed.out)"

@@ -15,15 +15,14 @@ assets:
 Y
 expect_rc 0 $FLOE -p $P asset materialize --select '*' --detach
 RUN=$OUT
-for i in $(seq 100); do [ -f $P/phase1 ] && break; sleep 0.05; done
-[ -f $P/phase1 ] || fail "step did not start"
+wait_for test -f $P/phase1
 db() { sqlite3 $P/.floe/floe.db "$1"; }
-for i in $(seq 40); do [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 1'")" = 1 ] && break; sleep 0.1; done
-[ "$(db "select count(*) from events where run_id='$RUN' and message='phase 1'")" = 1 ] || fail "live event not recorded while the step runs"
+phase1_recorded() { [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 1'")" = 1 ]; }
+WAIT_S=10 wait_for phase1_recorded  # while the step still runs (it waits for `go`)
 [ "$(db "select count(*) from events where run_id='$RUN' and type='LOG' and asset_key='slow'")" = 1 ] || fail "a partial line was recorded"
 touch $P/go
-for i in $(seq 100); do [ "$(db "select status from runs where id='$RUN'")" = SUCCESS ] && break; sleep 0.1; done
-[ "$(db "select status from runs where id='$RUN'")" = SUCCESS ] || fail "run did not succeed"
+run_succeeded() { [ "$(db "select status from runs where id='$RUN'")" = SUCCESS ]; }
+wait_for run_succeeded
 [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 1'")" = 1 ] || fail "event recorded twice"
 [ "$(db "select count(*) from events where run_id='$RUN' and message='phase 2'")" = 1 ] || fail "completed line not recorded"
 [ "$(db "select metadata from materializations where asset_key='slow'")" = '{"a":1,"b":2}' ] || fail "metadata: $(db "select metadata from materializations where asset_key='slow'")"

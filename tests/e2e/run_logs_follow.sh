@@ -6,7 +6,7 @@ cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: ticker
     kind: command
-    command: ["sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.2; done; echo done >&2"]
+    command: ["sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; [ $i = 2 ] && while [ ! -f go ]; do sleep 0.05; done; done; echo done >&2"]
   - key: after
     kind: command
     command: ["sh", "-c", "echo after-line"]
@@ -16,10 +16,10 @@ expect_rc 0 $FLOE -p $P asset materialize --select '*' --detach
 RUN=$OUT
 $FLOE -p $P run logs $RUN --follow > $T/follow.out 2>&1 &
 F=$!
-sleep 0.5
-# while the run goes on, some ticks are already out but not the last
-grep -q "ticker stdout | tick 1" $T/follow.out || fail "first line not streamed: $(cat $T/follow.out)"
-grep -q "after-line" $T/follow.out && fail "saw later output too early"
+# while the run goes on (the ticker waits for `go` after tick 2), the first ticks are already out
+WAIT_S=10 wait_for grep -q "ticker stdout | tick 2" $T/follow.out
+grep -q "tick 3\|after-line" $T/follow.out && fail "saw later output too early: $(cat $T/follow.out)"
+touch $P/go
 wait $F || fail "follow exited non-zero"
 for l in "ticker stdout | tick 5" "ticker stderr | done" "after stdout | after-line" "run $RUN SUCCESS"; do
   grep -qF "$l" $T/follow.out || fail "missing '$l' in: $(cat $T/follow.out)"

@@ -33,8 +33,8 @@ import json,sys; r=json.load(sys.stdin); s={x["asset"]:x for x in r["steps"]}
 assert s["twice_failing"]["status"]=="SUCCESS" and s["twice_failing"]["attempts"]==3, s["twice_failing"]
 assert s["always_failing"]["status"]=="FAILURE" and s["always_failing"]["attempts"]==2, s["always_failing"]
 assert s["slow"]["status"]=="FAILURE" and "timed out" in s["slow"]["error"], s["slow"]' || fail "step records wrong: $OUT"
-sleep 0.2
-alive $(cat $P/grandchild) && fail "timed-out step left its grandchild running"
+gone() { ! alive "$1"; }
+WAIT_S=5 wait_for gone $(cat $P/grandchild)  # the timed-out step's grandchild is killed with its group
 expect_rc 0 $FLOE -p $P run logs $RUN --step twice_failing
 expect_out "attempt=2"
 echo ok
