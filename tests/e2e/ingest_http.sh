@@ -96,12 +96,13 @@ assert all(r["auth"] == "Bearer s3cr3t-tok" and r["x"] == "k3y-value" for r in e
 # the chaos endpoint: each page failed with 503 then 429 (Retry-After: 1) before succeeding
 off = [r for r in rows if r["path"].startswith("/offset")]
 assert len(off) == 3 * 5, len(off)
-# rate limit 20/s on the cursor endpoint: requests start 50 ms apart; seen at the server, one arrival may
-# be late by a few ms of scheduling on a loaded machine, the span cannot be short
+# rate limit 20/s on the cursor endpoint: requests start 50 ms apart. Seen at the server, the first one
+# arrives late by the TCP connect (the others reuse the connection) and any one by a few ms of scheduling on a
+# loaded machine: the span from the second request cannot be short, no gap much shorter
 cur = sorted(r["t"] for r in rows if r["path"].startswith("/cursor"))
 assert len(cur) == 7, len(cur)
 gaps = [b - a for a, b in zip(cur, cur[1:])]
-assert cur[-1] - cur[0] >= 6 * 0.05 - 0.005 and min(gaps) >= 0.03, gaps
+assert cur[-1] - cur[1] >= 5 * 0.05 - 0.005 and min(gaps) >= 0.02, gaps
 # Retry-After honoured: the retry after a 429 came at least ~1 s later
 by = {}
 for r in off: by.setdefault(r["path"], []).append(r["t"])
