@@ -152,6 +152,8 @@ typedef struct floe_keystore_kdf {
 } floe_keystore_kdf;
 /* The key derivation of a loaded keystore, from its header. */
 void floe_keystore_kdf_of(const floe_keystore *ks, floe_keystore_kdf *out);
+/* The key derivation of the keystore the resolver opened (kind 0 when it opened none). */
+void floe_secrets_keystore_kdf(const floe_secrets *s, floe_keystore_kdf *out);
 /* Whether kdf is a passphrase derivation cheaper than FLOE_KEYSTORE_ARGON2_OPS / _MEM. */
 bool floe_keystore_kdf_weak(const floe_keystore_kdf *kdf);
 /* Re-encrypts the keystore at path (which must exist) under new_cred — the same credential to upgrade an

@@ -395,6 +395,14 @@ int cmd_secrets_doctor(floe_cli *c) {
                     floe_buf_str(&details));
   else if (nu)
     floe_buf_printf(&o, "\nall %zu secret%s resolve (values not shown)\n", nu, nu == 1 ? "" : "s");
+  floe_keystore_kdf kdf;
+  floe_secrets_keystore_kdf(s, &kdf);
+  if (floe_keystore_kdf_weak(&kdf)) {
+    char kb[96];
+    floe_buf_printf(&shorts, "warning: keystore %s is protected by a cheaper derivation (%s) than floe uses now "
+                    "(ops %u, %u MiB); run `floe secrets rekey`\n", ks ? ks : "", kdf_text(&kdf, kb, sizeof kb),
+                    FLOE_KEYSTORE_ARGON2_OPS, FLOE_KEYSTORE_ARGON2_MEM >> 20);
+  }
   if (shorts.len) floe_buf_printf(&o, "\n%s", floe_buf_str(&shorts));
   out_redacted(stdout, floe_buf_str(&o));
   floe_buf_free(&o);

@@ -406,6 +406,10 @@ int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
 
 size_t floe_secrets_count(const floe_secrets *s) { return s ? s->redact.len : 0; }
 
+void floe_secrets_keystore_kdf(const floe_secrets *s, floe_keystore_kdf *out) {
+  floe_keystore_kdf_of(s && s->ks_state == 1 ? s->ks : NULL, out);
+}
+
 /* ---- resolution */
 static const char *env_source_desc(floe_secrets *s, const char *name) {
   return floe_arena_printf(&s->arena, "environment variable %s", name);

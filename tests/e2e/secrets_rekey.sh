@@ -20,6 +20,10 @@ cp "$SRC/tests/e2e/secrets_keystore_interactive.ks" $T/old.ks
 export FLOE_KEYSTORE_PASSPHRASE='old horse'
 expect_rc 0 $FLOE secrets list
 expect_out "legacy.token"; expect_out "run \`floe secrets rekey\`"; expect_out "ops 2, 64 MiB"
+mkdir -p $T/p/assets; printf 'name: rk\n' > $T/p/floe.yaml
+printf 'assets:\n  - {key: a, kind: command, command: [true], env: {T: {secret: legacy.token}}}\n' > $T/p/assets/a.yaml
+expect_rc 0 $FLOE -p $T/p secrets doctor
+expect_out "keystore $T/old.ks"; expect_out "warning: keystore $T/old.ks is protected by a cheaper derivation"
 # ...and is upgraded in place: same passphrase, fresh salt, today's cost, same entries
 S0=$(salt $T/old.ks)
 expect_rc 0 $FLOE secrets rekey
