@@ -64,4 +64,63 @@ double floe_cancel_grace(void);
 int floe_config_validate(const floe_node *schema, const char *const *ops_allowed, const floe_node *root,
                          floe_err *err) FLOE_WUR;
 
+/* ---- launching: the one call every front end makes (the CLI, the daemon, sensors, the HTTP server)
+ *
+ * floe_job_launch looks the job or selection up, merges the tags (the job's, the request's, who launched
+ * it), validates the run config against the job's schema, stores the run with its config redacted (the
+ * worker gets the text as given through a private file of the run, never the environment), starts the
+ * run worker, and optionally waits and summarizes the outcome. */
+
+typedef struct floe_launch_outcome floe_launch_outcome;
+
+typedef struct floe_launch_req {
+  const char *job;          /* a job of the project, or NULL */
+  const char *selection;    /* without job: the assets to run (floe_select syntax) */
+  const char *reexecute_of; /* instead of job/selection: run again the assets of this run (id or prefix) */
+  bool from_failure;        /* with reexecute_of: only its steps that did not succeed */
+  const char *config_text;  /* run config YAML as given (may hold secret values), or NULL */
+  const char *config_name;  /* the file named in config error positions (default "run config") */
+  const floe_tag *tags;     /* extra run tags (win over the job's), or NULL */
+  size_t ntags;
+  const char *launched_by;  /* who: "cli", "schedule:NAME", "sensor:NAME", "user:NAME"; tag floe/launched_by */
+  bool detach;              /* the worker gets its own session and log file and outlives the caller */
+  bool wait;                /* wait for the run to end, then fill the outcome's counts and failures */
+  /* Optional, while waiting: started() once the worker runs (run id, step count known), progress() per event. */
+  void (*started)(void *ud, const floe_launch_outcome *o);
+  floe_run_progress_fn progress;
+  void *ud;
+} floe_launch_req;
+
+/* A failed step as the launching terminal must show it. Strings live in the outcome's arena. */
+typedef struct floe_step_failure {
+  const char *asset_key;
+  const char *error;       /* what the worker recorded: "exited with code 1", "timed out after 5s" */
+  const char *reason;      /* the step's own error, its last `floe: error:` line on stderr (the file:line
+                            * message of an ingest: missing file, first bad row), or NULL */
+  const char *stderr_tail; /* the last lines of its stderr (as logged: redacted), or NULL when empty */
+  const char *stderr_path;
+} floe_step_failure;
+
+struct floe_launch_outcome {
+  char run_id[33];
+  pid_t worker_pid;
+  int status;              /* the run's status (final when waited) */
+  int64_t duration_us;     /* launch to end, when waited */
+  size_t nsteps, nsucceeded, nfailed, nskipped, ncanceled;
+  const char *run_error;   /* the run's own error (e.g. it failed before its first step), or NULL */
+  floe_step_failure *failures;
+  size_t nfailures;
+};
+
+/* Launches a run (see above). FLOE_EINPUT for what the caller asked wrong (unknown job, bad selection or
+ * config: messages name the file:line:col and suggest names); the outcome lives in arena a. A run that
+ * ran and failed is not an error: out->status says FAILURE. */
+int floe_job_launch(floe_store *s, const floe_project *p, const floe_launch_req *req, floe_arena *a,
+                    floe_launch_outcome *out, floe_err *err) FLOE_WUR;
+
+/* Fills an outcome from the store: the run's status and error, step counts, and per failed step its error,
+ * its own error line and the tail (up to tail_lines lines) of its stderr. */
+int floe_run_outcome(floe_store *s, const floe_project *p, const char *run_id, int tail_lines, floe_arena *a,
+                     floe_launch_outcome *out, floe_err *err) FLOE_WUR;
+
 #endif

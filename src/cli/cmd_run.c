@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include "cli.h"
 #include "floe/exec.h"
-#include "floe/secrets.h"
 #include "floe/ingest.h"
 #include "floe/store.h"
 
@@ -37,163 +36,98 @@ static void on_event(void *ud, const floe_event_rec *e) {
           strcmp(tag, "ok") && e->message ? ": " : "", strcmp(tag, "ok") && e->message ? e->message : "");
 }
 
-/* Creates the run, starts its worker and (unless detached) waits; prints the outcome. */
-static int launch_and_wait(floe_project *p, floe_store *s, const floe_launch *l, bool detach) {
-  floe_err err = {0};
-  char id[33];
-  int64_t t0 = floe_mono_us();
-  if (floe_run_create(s, p, l, id, &err)) return cli_fail(&err);
-  pid_t pid;
-  if (floe_run_spawn_worker(p, id, detach, &pid, &err)) return cli_fail(&err);
-  if (detach) {
-    printf("%s\n", id);
-    return 0;
-  }
-  if (isatty(2)) fprintf(stderr, "run %s started (worker pid %d)\n", id, (int)pid);
-  /* Ctrl-C reaches the worker too (same process group): it cancels the run; we keep waiting for it */
-  signal(SIGINT, SIG_IGN);
-  int status;
-  progress pr = {0};
-  for (size_t i = 0; i < p->nassets; i++) pr.total += l->mask[i];
-  if (floe_run_wait_progress(s, id, pid, isatty(2) ? on_event : NULL, &pr, &status, &err)) return cli_fail(&err);
-  floe_arena a;
-  floe_arena_init(&a, 0);
-  floe_step_rec *steps;
-  size_t n = 0;
-  size_t nok = 0, nfail = 0, nskip = 0, ncancel = 0;
-  if (floe_store_step_list(s, &a, id, &steps, &n, &err) == 0) {
-    for (size_t i = 0; i < n; i++) {
-      nok += steps[i].status == FLOE_STEP_SUCCESS;
-      nfail += steps[i].status == FLOE_STEP_FAILURE;
-      nskip += steps[i].status == FLOE_STEP_SKIPPED;
-      ncancel += steps[i].status == FLOE_STEP_CANCELED;
-      if (steps[i].status == FLOE_STEP_FAILURE) {
-        bool has_log = steps[i].log_err && floe_path_exists(steps[i].log_err);
-        fprintf(stderr, "step %s failed: %s%s%s%s\n", steps[i].asset_key, steps[i].error ? steps[i].error : "",
-                has_log ? " (stderr: " : "", has_log ? steps[i].log_err : "", has_log ? ")" : "");
-      }
-    }
-  }
-  char dur[32];
-  fmt_duration(floe_mono_us() - t0, dur, sizeof dur);
-  printf("run %s %s in %s: %zu succeeded, %zu failed, %zu skipped", id, floe_run_status_name(status), dur, nok, nfail,
-         nskip);
-  if (ncancel) printf(", %zu cancelled", ncancel);
-  printf("\n");
-  floe_run_rec r;
-  if (status == FLOE_RUN_FAILURE && !nok && !nfail && !ncancel && floe_store_run_get(s, &a, id, &r, NULL) == 0 && r.error)
-    fprintf(stderr, "%s\n", r.error); /* no step ran: say why (the worker's reason, e.g. a bad .env line) */
-  floe_arena_free(&a);
-  return status == FLOE_RUN_SUCCESS ? 0 : 1;
+static void on_started(void *ud, const floe_launch_outcome *o) {
+  ((progress *)ud)->total = o->nsteps;
+  fprintf(stderr, "run %s started (worker pid %d)\n", o->run_id, (int)o->worker_pid);
 }
 
-int cmd_asset_materialize(floe_cli *c) {
-  const char *sel = cli_opt(c, "--select");
-  bool detach = cli_flag(c, "--detach");
-  if (cli_positionals(c, 0, 0) < 0) return 2;
-  if (!sel) return cli_usage_error(c, "--select is required (e.g. --select '*' or --select my_asset+)");
-  floe_project *p;
-  int rc = cli_load_project(c, &p);
-  if (rc) return rc;
-  floe_store *s = NULL;
-  bool *mask = floe_calloc(p->nassets + 1, sizeof *mask);
-  floe_err err = {0};
-  if (!mask) rc = cli_fail(&(floe_err){FLOE_ENOMEM, "out of memory"});
-  else if (floe_select(p, sel, mask, &err)) rc = cli_fail(&err);
-  else if (!(rc = cli_store(c, &s))) {
-    floe_launch l = {.selection = sel, .mask = mask};
-    rc = launch_and_wait(p, s, &l, detach);
+/* What a failed step said: its own error line, then the rest of its stderr's last lines, then where the
+ * whole log is. */
+static void print_failure(const floe_step_failure *f) {
+  fprintf(stderr, "step %s failed: %s", f->asset_key, f->reason ? f->reason : f->error ? f->error : "");
+  if (f->reason && f->error) fprintf(stderr, " (%s)", f->error);
+  fprintf(stderr, "\n");
+  if (f->stderr_tail) {
+    const char *line = f->stderr_tail;
+    size_t shown = 0;
+    while (*line) {
+      const char *nl = strchr(line, '\n');
+      size_t len = nl ? (size_t)(nl - line) : strlen(line);
+      bool is_reason = f->reason && len >= strlen(f->reason) && !strncmp(line + len - strlen(f->reason), f->reason, strlen(f->reason));
+      if (!is_reason) {
+        if (!shown++) fprintf(stderr, "  stderr (last lines):\n");
+        fprintf(stderr, "    | %.*s\n", (int)len, line);
+      }
+      line += len + (nl ? 1 : 0);
+    }
   }
-  floe_free(mask);
+  if (f->stderr_path && floe_path_exists(f->stderr_path)) fprintf(stderr, "  log: %s\n", f->stderr_path);
+}
+
+/* Launches through the library (floe_job_launch) and prints the outcome. Exit code: 0 the run succeeded,
+ * 1 it failed, 2 the request was bad. */
+static int launch(floe_cli *c, floe_launch_req *req) {
+  floe_project *p;
+  floe_store *s;
+  int rc = cli_store(c, &s);
+  if (!rc) rc = cli_load_project(c, &p);
+  if (rc) return rc;
+  floe_err err = {0};
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  progress pr = {0};
+  floe_launch_outcome o;
+  req->launched_by = "cli";
+  req->wait = !req->detach;
+  req->ud = &pr;
+  if (isatty(2)) {
+    req->started = on_started;
+    req->progress = on_event;
+  }
+  /* Ctrl-C reaches the worker too (same process group): it cancels the run; we keep waiting for it */
+  if (req->wait) signal(SIGINT, SIG_IGN);
+  if (floe_job_launch(s, p, req, &a, &o, &err)) {
+    rc = cli_fail(&err);
+    goto out;
+  }
+  if (req->detach) {
+    printf("%s\n", o.run_id);
+    goto out;
+  }
+  for (size_t i = 0; i < o.nfailures; i++) print_failure(&o.failures[i]);
+  char dur[32];
+  fmt_duration(o.duration_us, dur, sizeof dur);
+  printf("run %s %s in %s: %zu succeeded, %zu failed, %zu skipped", o.run_id, floe_run_status_name(o.status), dur,
+         o.nsucceeded, o.nfailed, o.nskipped);
+  if (o.ncanceled) printf(", %zu cancelled", o.ncanceled);
+  if (req->reexecute_of) printf(" (re-execution of %s)", req->reexecute_of);
+  printf("\n");
+  if (o.status == FLOE_RUN_FAILURE && !o.nsucceeded && !o.nfailed && !o.ncanceled && o.run_error)
+    fprintf(stderr, "%s\n", o.run_error); /* no step ran: say why (the worker's reason, e.g. a bad .env line) */
+  rc = o.status == FLOE_RUN_SUCCESS ? 0 : 1;
+out:
+  floe_arena_free(&a);
   return rc;
 }
 
-/* Validates run config text against the job's declared schema:
- *   config: {ops: {OP: {config: {KEY: TYPE}}}}   (TYPE: string|int|float|bool|list|map|any)
- * Unknown ops or keys and wrong types are errors naming the key. Returns 0 or an exit code. */
-static int check_run_config(const floe_project *p, const bool *mask, const floe_job *job, const char *path,
-                            const char *text) {
-  floe_err err = {0};
-  floe_arena a;
-  floe_arena_init(&a, 0);
-  floe_node *root = NULL;
-  const char **ops = floe_arena_alloc(&a, sizeof(char *) * (p->nassets + 1));
-  size_t k = 0;
-  for (size_t i = 0; ops && i < p->nassets; i++)
-    if (mask[i]) ops[k++] = p->assets[i]->key;
-  int rc = ops ? floe_yaml_parse(&a, path, text, strlen(text), &root, &err) : floe_err_set(&err, FLOE_ENOMEM, "out of memory");
-  if (!rc) rc = floe_config_validate(job->config_schema, ops, root, &err);
-  floe_arena_free(&a);
-  return rc ? cli_fail(&err) : 0;
+int cmd_asset_materialize(floe_cli *c) {
+  floe_launch_req req = {.selection = cli_opt(c, "--select"), .detach = cli_flag(c, "--detach")};
+  if (cli_positionals(c, 0, 0) < 0) return 2;
+  if (!req.selection) return cli_usage_error(c, "--select is required (e.g. --select '*' or --select my_asset+)");
+  return launch(c, &req);
 }
 
 int cmd_job_launch(floe_cli *c) {
   const char *cfg = cli_opt2(c, "--config", "-c");
-  bool detach = cli_flag(c, "--detach");
+  floe_launch_req req = {.detach = cli_flag(c, "--detach"), .config_name = cfg};
   if (cli_positionals(c, 1, 1) < 0) return 2;
-  floe_project *p;
-  int rc = cli_load_project(c, &p);
-  if (rc) return rc;
+  req.job = c->argv[0];
+  char *text = NULL;
   floe_err err = {0};
-  floe_store *s = NULL;
-  char *cfg_text = NULL;
-  bool *mask = NULL;
-  floe_job *job = floe_project_job(p, c->argv[0]);
-  if (!job) {
-    floe_buf names;
-    floe_buf_init(&names, 0);
-    for (size_t i = 0; i < p->njobs; i++) floe_buf_printf(&names, "%s%s", i ? ", " : "", p->jobs[i]->name);
-    fprintf(stderr, "floe: error: no job '%s' in %s/floe.yaml (jobs: %s)\n", c->argv[0], p->dir,
-            p->njobs ? floe_buf_str(&names) : "none");
-    floe_buf_free(&names);
-    rc = 2;
-    goto out;
-  }
-  if (cfg && floe_file_read(cfg, &cfg_text, NULL, &err)) {
-    rc = cli_fail(&err);
-    goto out;
-  }
-  mask = floe_calloc(p->nassets + 1, sizeof *mask);
-  if (!mask || floe_select(p, job->selection, mask, &err)) {
-    rc = cli_fail(&err);
-    goto out;
-  }
-  if (cfg_text && (rc = check_run_config(p, mask, job, cfg, cfg_text))) goto out;
-  floe_buf tags;
-  floe_buf_init(&tags, 0);
-  floe_buf_putc(&tags, '{');
-  for (size_t i = 0; i < job->ntags; i++) {
-    if (i) floe_buf_putc(&tags, ',');
-    floe_buf_json_str(&tags, job->tags[i].key);
-    floe_buf_putc(&tags, ':');
-    floe_buf_json_str(&tags, job->tags[i].value);
-  }
-  floe_buf_putc(&tags, '}');
-  /* run config is stored redacted; when that changed it, the worker gets the text as given */
-  floe_buf stored;
-  floe_buf_init(&stored, 0);
-  if (cfg_text) {
-    floe_secrets *sec = NULL;
-    if (floe_secrets_open(p, &sec, &err)) {
-      rc = cli_fail(&err);
-      floe_buf_free(&tags);
-      goto out;
-    }
-    floe_secrets_preload(sec, p);
-    if (floe_secrets_redact(sec, cfg_text, strlen(cfg_text), &stored) == 0 && strcmp(floe_buf_str(&stored), cfg_text))
-      setenv("FLOE__RUN_CONFIG_TEXT", cfg_text, 1);
-    floe_secrets_close(sec);
-  }
-  if (!(rc = cli_store(c, &s))) {
-    floe_launch l = {.job = job->name, .selection = job->selection, .mask = mask,
-                     .config_yaml = cfg_text ? floe_buf_str(&stored) : NULL, .tags_json = floe_buf_str(&tags)};
-    rc = launch_and_wait(p, s, &l, detach);
-  }
-  floe_buf_free(&stored);
-  floe_buf_free(&tags);
-out:
-  floe_free(cfg_text);
-  floe_free(mask);
+  if (cfg && floe_file_read(cfg, &text, NULL, &err)) return cli_fail(&err);
+  req.config_text = text;
+  int rc = launch(c, &req);
+  floe_free(text);
   return rc;
 }
 
@@ -314,6 +248,10 @@ int cmd_run_show(floe_cli *c) {
     json_object_set_new(o, "selection", json_string(r.selection ? r.selection : ""));
     json_object_set_new(o, "error", r.error ? json_string(r.error) : json_null());
     json_object_set_new(o, "parent_run_id", r.parent_run_id ? json_string(r.parent_run_id) : json_null());
+    json_error_t je;
+    json_t *tags = r.tags_json ? json_loads(r.tags_json, 0, &je) : NULL;
+    json_object_set_new(o, "tags", tags ? tags : json_object());
+    json_object_set_new(o, "config", r.config_yaml ? json_string(r.config_yaml) : json_null()); /* as stored: redacted */
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
       json_t *so = json_object();
@@ -464,32 +402,14 @@ int cmd_run_cancel(floe_cli *c) {
 }
 
 int cmd_run_reexecute(floe_cli *c) {
-  bool from_failure = cli_flag(c, "--from-failure");
-  bool detach = cli_flag(c, "--detach");
+  floe_launch_req req = {.from_failure = cli_flag(c, "--from-failure"), .detach = cli_flag(c, "--detach")};
   if (cli_positionals(c, 1, 1) < 0) return 2;
   floe_project *p;
   floe_store *s;
   int rc = inspect_open(c, &p, &s);
   if (rc) return rc;
-  floe_err err = {0};
-  char id[33];
-  if (floe_run_reexecute(s, p, c->argv[0], from_failure, id, &err)) {
-    rc = cli_fail(&err);
-  } else {
-    pid_t pid;
-    if (floe_run_spawn_worker(p, id, detach, &pid, &err)) rc = cli_fail(&err);
-    else if (detach) printf("%s\n", id);
-    else {
-      int status;
-      signal(SIGINT, SIG_IGN);
-      if (floe_run_wait(s, id, pid, &status, &err)) rc = cli_fail(&err);
-      else {
-        printf("run %s %s (re-execution of %s)\n", id, floe_run_status_name(status), c->argv[0]);
-        rc = status == FLOE_RUN_SUCCESS ? 0 : 1;
-      }
-    }
-  }
-  return rc;
+  req.reexecute_of = c->argv[0];
+  return launch(c, &req);
 }
 
 int cmd_asset_list(floe_cli *c) {

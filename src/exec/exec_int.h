@@ -43,4 +43,11 @@ int floe_run_close_steps(floe_store *s, const char *run_id, const floe_step_rec 
 /* Retry delay in seconds before attempt `attempt` (1 = first retry), jitter included. */
 double floe_retry_delay(const floe_retry *r, int attempt);
 
+/* The private file that hands the worker a run's config as given (the stored copy is redacted):
+ * <home>/private/<run id>.yaml. launch.c writes it; the worker takes it (reads, then removes it);
+ * *text is NULL when there is none. */
+const char *floe_run_config_path(floe_arena *a, const floe_project *p, const char *run_id);
+int floe_run_config_take(floe_arena *a, const floe_project *p, const char *run_id, const char **text,
+                         floe_err *err) FLOE_WUR;
+
 #endif

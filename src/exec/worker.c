@@ -599,9 +599,11 @@ static int phase_prepare(worker *w) {
   if (rc) return rc;
   const char *logdir = floe_arena_printf(&w->a, "%s/logs/%s", w->p->home, w->run_id);
   if ((rc = floe_mkdirs(logdir, 0700, w->err))) return rc;
-  /* The stored run config is redacted; the launcher hands the step the text as given through the
-   * environment. The step reads it from a private directory outside the instance, removed at the end. */
-  const char *raw = getenv("FLOE__RUN_CONFIG_TEXT");
+  /* The stored run config is redacted; the launcher hands the step the text as given through the run's
+   * private config file (launch.c), taken here. The step reads it from a private directory outside the
+   * instance, removed at the end. */
+  const char *raw = NULL;
+  if ((rc = floe_run_config_take(&w->a, w->p, w->run_id, &raw, w->err))) return rc;
   const char *cfg = raw ? raw : w->run.config_yaml;
   if (cfg) {
     char tmpl[] = "/tmp/floe-run-XXXXXX";
@@ -611,7 +613,6 @@ static int phase_prepare(worker *w) {
     w->config_path = floe_arena_printf(&w->a, "%s/run_config.yaml", tmpl);
     if ((rc = floe_file_write_atomic(w->config_path, cfg, strlen(cfg), 0600, w->err))) return rc;
   }
-  unsetenv("FLOE__RUN_CONFIG_TEXT");
   if ((rc = floe_secrets_open(w->p, &w->run_sec, w->err))) return rc;
   floe_secrets_preload(w->run_sec, w->p); /* every value the project can resolve, for redacting messages */
   w->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -12,7 +12,7 @@
 extern char **environ;
 
 /* Variables no child gets, whatever starts it: the keystore credentials and floe's private channel to its
- * own re-executions (FLOE__RUN_CONFIG_TEXT holds run config as given, unredacted). */
+ * own re-executions (FLOE__*). */
 static const char *const always_drop[] = {"FLOE_KEYSTORE_", "FLOE__"};
 
 /* Whether e ("NAME=value") is named by one of set's "NAME=value" strings. */

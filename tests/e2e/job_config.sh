@@ -4,7 +4,7 @@ P=$T/proj; mkdir -p $P/assets
 cat > $P/floe.yaml <<'Y'
 name: cfg
 jobs:
-  - {name: free_job, selection: "*"}
+  - {name: free_job, selection: "*", tags: {team: data}}
   - name: sqlmesh_job
     selection: "*"
     config:
@@ -17,8 +17,10 @@ cat > $P/assets/a.yaml <<'Y'
 assets:
   - key: sqlmesh_project
     kind: command
-    command: ["sh", "-c", "cat \"$FLOE_RUN_CONFIG\" > seen_config"]
+    env: {API_KEY: {secret: api.key}}
+    command: ["sh", "-c", "cat \"$FLOE_RUN_CONFIG\" > seen_config; tr '\\0' '\\n' < /proc/$PPID/environ > worker_env"]
 Y
+printf 'DAGSTER__API__KEY=s3cr3t-in-config\n' > $P/.env
 cat > $T/good.yaml <<'Y'
 ops:
   sqlmesh_project:
@@ -56,4 +58,26 @@ grep -q "start: 2024-01-01" $P/seen_config || fail "free-form config not passed"
 printf 'ops:\n  nope: {config: {a: 1}}\n' > $T/free_bad.yaml
 expect_rc 2 $FLOE -p $P job launch free_job -c $T/free_bad.yaml
 expect_out "free_bad.yaml:2:3: ops.nope: unknown op 'nope': expected an asset this job runs"
+# run config holding a secret value: stored redacted, handed to the worker as given through a private file of
+# the run (never the environment: the worker's own environment does not hold it), which is gone after the run
+printf 'ops:\n  sqlmesh_project: {config: {start: s3cr3t-in-config}}\n' > $T/secret.yaml
+expect_rc 0 $FLOE -p $P job launch free_job -c $T/secret.yaml
+grep -q "start: s3cr3t-in-config" $P/seen_config || fail "the step did not receive the config as given: $(cat $P/seen_config)"
+grep -q "s3cr3t-in-config" $P/worker_env && fail "the run worker's environment holds the run config"
+grep -q "^FLOE__" $P/worker_env && fail "the run worker's environment holds floe's private variables: $(grep ^FLOE__ $P/worker_env)"
+[ -z "$(ls -A $P/.floe/private 2>/dev/null)" ] || fail "the run's private config file was left: $(ls $P/.floe/private)"
+grep -rlaF s3cr3t-in-config $P/.floe && fail "the config's secret value is in the instance directory"
+# the stored (redacted) config, the job's tags and who launched the run are recorded with it
+RUN=$($FLOE -p $P run list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+expect_rc 0 $FLOE -p $P run show $RUN --json
+python3 - "$OUT" <<'PY' || fail "run show: $OUT"
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["config"] == "ops:\n  sqlmesh_project: {config: {start: ********}}\n", r["config"]
+assert r["tags"]["floe/launched_by"] == "cli", r["tags"]
+assert r["tags"]["team"] == "data", r["tags"]
+PY
+# an unknown job suggests the nearest name
+expect_rc 2 $FLOE -p $P job launch fre_job
+expect_out "no job 'fre_job' in $P/floe.yaml (jobs: free_job, sqlmesh_job) (did you mean 'free_job'?)"
 echo ok
