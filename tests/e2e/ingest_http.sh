@@ -98,11 +98,12 @@ off = [r for r in rows if r["path"].startswith("/offset")]
 assert len(off) == 3 * 5, len(off)
 # rate limit 20/s on the cursor endpoint: requests start 50 ms apart. Seen at the server, the first one
 # arrives late by the TCP connect (the others reuse the connection) and any one by a few ms of scheduling on a
-# loaded machine: the span from the second request cannot be short, no gap much shorter
+# loaded machine: the span from the second request cannot be short, no later gap much shorter (the first
+# gap shrinks by however late the first request arrived)
 cur = sorted(r["t"] for r in rows if r["path"].startswith("/cursor"))
 assert len(cur) == 7, len(cur)
 gaps = [b - a for a, b in zip(cur, cur[1:])]
-assert cur[-1] - cur[1] >= 5 * 0.05 - 0.005 and min(gaps) >= 0.02, gaps
+assert cur[-1] - cur[1] >= 5 * 0.05 - 0.005 and min(gaps[1:]) >= 0.02, gaps
 # Retry-After honoured: the retry after a 429 came at least ~1 s later
 by = {}
 for r in off: by.setdefault(r["path"], []).append(r["t"])
