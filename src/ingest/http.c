@@ -807,6 +807,13 @@ static bool find_path(const char *p, const char *e, const char *path, const char
   return *b != NULL;
 }
 
+bool ingest_json_find(const char *text, size_t len, const char *path, size_t *start, size_t *end) {
+  const char *a, *b;
+  if (!find_path(text, text + len, path, &a, &b)) return false;
+  *start = (size_t)(a - text), *end = (size_t)(b - text);
+  return true;
+}
+
 /* "GET url: the response is not JSON (line L: why); it starts: ..." for an error at byte pos of the body. */
 static int not_json(ingest_ctx *cx, const char *url, const floe_buf *body, size_t pos, const char *why, floe_err *err) {
   int line = 1;

@@ -125,6 +125,10 @@ void ingest_parse_link(const char *v, size_t len, char *next, size_t cap);
  * https to http, the same origin or an allowed host. Hosts lowercase, ports the scheme's default if absent. */
 const char *ingest_http_refusal(const char *from_scheme, const char *from_host, long from_port, const char *scheme,
                                 const char *host, long port, const char *const *allow, size_t nallow);
+/* The text [*start, *end) of the value at a dotted path in the JSON text (as ingest_json_path walks its tree),
+ * found without building the tree; false when absent or when the text is malformed on the way (nesting
+ * deeper than 1024 included). Only the structure is checked: parse the value to check the rest. */
+bool ingest_json_find(const char *text, size_t len, const char *path, size_t *start, size_t *end);
 /* Walks a dotted path ("data.items", "$.meta.next", "items.0") into a JSON value; NULL when absent. */
 struct json_t;
 struct json_t *ingest_json_path(struct json_t *v, const char *path);

@@ -170,8 +170,52 @@ static void test_http_refusal(void) {
 #undef REFUSAL
 }
 
+/* The records scanner finds what jansson's tree finds, and survives what a hostile API sends. */
+static void check_find(const char *doc, const char *path) {
+  json_t *tree = json_loads(doc, 0, NULL), *want = tree ? ingest_json_path(tree, path) : NULL;
+  size_t a, b;
+  bool found = ingest_json_find(doc, strlen(doc), path, &a, &b);
+  json_t *got = found ? json_loadb(doc + a, b - a, JSON_DECODE_ANY, NULL) : NULL;
+  if (!json_equal(want, got) && !(!want && !got)) {
+    fprintf(stderr, "ingest_json_find(%s, %s): found %d, differs from the tree\n", doc, path ? path : "NULL", found);
+    CHECK(0);
+  }
+  json_decref(got);
+  json_decref(tree);
+}
+
+static void test_json_find(void) {
+  static const char *const docs[] = {
+      "[{\"id\":1},{\"id\":2}]",
+      " {\"data\": {\"items\": [ {\"a\": \"x,]}\\\"\"}, 2, null, true, -1.5e3 ] }, \"meta\": {\"next\": \"c2\"}} ",
+      "{\"items\":[1],\"items\":[2,3]}",                   /* the last duplicate wins, as in jansson */
+      "{\"it\\u0065ms\":[4],\"x\":{}}",                       /* an escaped key */
+      "{\"a.b\":1,\"list\":[[5,6],[7]],\"e\":[],\"o\":{}}",
+      "{\"data\":[{\"items\":[1]},{\"items\":[{\"id\":6},7]}]}",
+  };
+  static const char *const paths[] = {NULL, "", "$", "$.data.items", "data.items", "items", "meta.next", "meta.nope",
+                                      "list.0", "list.1.0", "list.9", "data.1.items", "data.-1", "e", "o", "x", "a.b"};
+  for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++)
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) check_find(docs[d], paths[p]);
+  size_t a, b;
+  static const char *const bad[] = {"{\"items\": [1,]}", "{\"items\": [1", "{\"items\" [1]}", "{\"items\": \"x",
+                                    "{items: [1]}", "", "   ", "{\"a\":1,}", "[,1]"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(!ingest_json_find(bad[i], strlen(bad[i]), "items", &a, &b));
+  /* nesting far deeper than the limit: refused without exhausting the stack */
+  size_t deep = 1000000;
+  char *d = malloc(2 * deep + 16);
+  CHECK(d != NULL);
+  int n = sprintf(d, "{\"items\":");
+  memset(d + n, '[', deep);
+  memset(d + n + deep, ']', deep);
+  strcpy(d + n + 2 * deep, "}");
+  CHECK(!ingest_json_find(d, strlen(d), "items", &a, &b));
+  free(d);
+}
+
 int main(void) {
   test_http_refusal();
+  test_json_find();
   test_link();
   test_json_path();
   test_retry_after();
