@@ -423,8 +423,9 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
     goto out;
   }
   /* 3. Under the catalog lock no commit publishes: the references of tables committed since step 1 are
-   * added, and what is still unreferenced is an orphan (commits check their files under the same lock). */
-  if ((rc = lake_catalog_lock(l, err))) goto out;
+   * added, and what is still unreferenced is an orphan (commits check their files under the same lock). A
+   * dry run only lists: it re-reads without holding writers up. */
+  if (remove && (rc = lake_catalog_lock(l, err))) goto out;
   rc = gather(&o, err);
   /* The fine clock, not time(): a file's mtime may be taken from a finer clock than time()'s and lie up to a
    * second ahead of it. */
@@ -444,7 +445,7 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
       if (remove && floe_unlink_under(json_string_value(json_array_get(f, 1)), p, &ignore)) { /* gone or refused */
       }
     }
-  lake_catalog_unlock(l);
+  if (remove) lake_catalog_unlock(l);
 out:
   json_decref(o.live.set);
   json_decref(o.live.dirs);
