@@ -48,7 +48,35 @@
   X(duckdb_prepare)                                                                                                    \
   X(duckdb_prepare_error)                                                                                              \
   X(duckdb_execute_prepared)                                                                                           \
-  X(duckdb_destroy_prepare)
+  X(duckdb_destroy_prepare)                                                                                            \
+  X(duckdb_fetch_chunk)                                                                                                \
+  X(duckdb_data_chunk_get_size)                                                                                        \
+  X(duckdb_data_chunk_get_vector)                                                                                      \
+  X(duckdb_destroy_data_chunk)                                                                                         \
+  X(duckdb_vector_get_data)                                                                                            \
+  X(duckdb_vector_get_validity)                                                                                        \
+  X(duckdb_validity_row_is_valid)                                                                                      \
+  X(duckdb_string_t_length)                                                                                            \
+  X(duckdb_string_t_data)                                                                                              \
+  X(duckdb_column_logical_type)                                                                                        \
+  X(duckdb_decimal_width)                                                                                              \
+  X(duckdb_decimal_scale)                                                                                              \
+  X(duckdb_decimal_internal_type)                                                                                      \
+  X(duckdb_destroy_logical_type)                                                                                       \
+  X(duckdb_create_hugeint)                                                                                             \
+  X(duckdb_create_uhugeint)                                                                                            \
+  X(duckdb_create_float)                                                                                               \
+  X(duckdb_create_double)                                                                                              \
+  X(duckdb_create_date)                                                                                                \
+  X(duckdb_create_time)                                                                                                \
+  X(duckdb_create_timestamp)                                                                                           \
+  X(duckdb_create_timestamp_s)                                                                                         \
+  X(duckdb_create_timestamp_ms)                                                                                        \
+  X(duckdb_create_timestamp_ns)                                                                                        \
+  X(duckdb_create_interval)                                                                                            \
+  X(duckdb_create_decimal)                                                                                             \
+  X(duckdb_get_varchar)                                                                                                \
+  X(duckdb_destroy_value)
 
 static struct {
 #define FIELD(n) __typeof__(&n) n;
@@ -103,7 +131,11 @@ struct floe_result {
   duckdb_result res;
   char *scratch;         /* last floe_result_str value (duckdb_malloc'd) */
   unsigned char *kinds;  /* per column: its display_kind when the result came through display_sql */
-  floe_buf text;         /* last decoded value of an 's' column (see floe_result_strn) */
+  /* Results of floe_engine_query_readonly are read as data chunks (the C API's value functions end text
+   * at its first NUL byte): chunks[i] holds rows first[i] .. first[i+1]-1; NULL for other results. */
+  duckdb_data_chunk *chunks;
+  idx_t *first, nchunks, nrows, last; /* last: the chunk found last (rows are mostly read in order) */
+  floe_buf text;         /* the last value floe_result_strn rendered from a chunk */
 };
 
 /* FLOE_TRACE_SQL=1: every statement floe runs, with its time, on stderr (for finding where time goes). */
@@ -209,24 +241,23 @@ int floe_engine_execf(floe_engine *e, floe_err *err, const char *fmt, ...) {
   return rc;
 }
 
-/* How a column of type t reaches floe_result_str: 0 as it is (duckdb_value_varchar renders it), 'j' as JSON
- * text, 's' as text carried in a BLOB. duckdb_value_varchar yields NULL for nested values, TIMESTAMP WITH
- * TIME ZONE, TIME WITH TIME ZONE, ENUM and BIT (a NULL where there is a value is a wrong answer), and cuts
- * text at its first NUL byte (the C API keeps strings NUL-terminated): text is sent as a BLOB, which DuckDB
- * renders with every byte that is not printable ASCII as \xNN, and decoded back in floe_result_strn. */
+/* How a column of type t reaches floe_result_str: 0 as it is (read from the chunk, see render_value), 'j'
+ * as JSON text, 's' cast to VARCHAR in SQL: nested values, TIMESTAMP WITH TIME ZONE, TIME WITH TIME ZONE,
+ * ENUM, BIT, UUID and the rest have no value constructor in the C API to render them with. */
 static int display_kind(duckdb_type t) {
   switch (t) {
   case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
   case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER:
   case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_FLOAT:
-  case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_BLOB:
-  case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_INTERVAL:
+  case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_BLOB:
+  case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_TIMESTAMP_S:
+  case DUCKDB_TYPE_TIMESTAMP_MS: case DUCKDB_TYPE_TIMESTAMP_NS: case DUCKDB_TYPE_INTERVAL:
   case DUCKDB_TYPE_SQLNULL: case DUCKDB_TYPE_INVALID:
     return 0;
   case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_STRUCT: case DUCKDB_TYPE_MAP: case DUCKDB_TYPE_ARRAY:
   case DUCKDB_TYPE_UNION:
     return 'j';
-  default: /* VARCHAR, and the types shown as text */
+  default:
     return 's';
   }
 }
@@ -244,7 +275,7 @@ static char *display_sql(duckdb_prepared_statement ps, const char *sql, unsigned
   for (idx_t i = 0; i < ncols; i++) {
     if (i) floe_buf_puts(&b, ", ");
     if (kinds[i] == 'j') floe_buf_printf(&b, "CAST(to_json(#%llu) AS VARCHAR)", (unsigned long long)i + 1);
-    else if (kinds[i] == 's') floe_buf_printf(&b, "encode(CAST(#%llu AS VARCHAR))", (unsigned long long)i + 1);
+    else if (kinds[i] == 's') floe_buf_printf(&b, "CAST(#%llu AS VARCHAR)", (unsigned long long)i + 1);
     else floe_buf_printf(&b, "#%llu", (unsigned long long)i + 1);
     const char *name = D.duckdb_prepared_statement_column_name(ps, i); /* the wrapper keeps the names */
     floe_buf_puts(&b, " AS ");
@@ -265,6 +296,34 @@ static int result_error(duckdb_result *res, floe_err *err) {
   const char *m = D.duckdb_result_error(res);
   int code = D.duckdb_result_error_type(res) == DUCKDB_ERROR_CATALOG ? FLOE_ENOTFOUND : FLOE_EFAILED;
   return floe_err_set(err, code, "%s", m ? m : "query failed");
+}
+
+/* Reads the whole result as data chunks (see struct floe_result). */
+static int fetch_chunks(floe_result *r, floe_err *err) {
+  size_t cap = 0;
+  for (duckdb_data_chunk c; (c = D.duckdb_fetch_chunk(r->res)) != NULL;) {
+    idx_t n = D.duckdb_data_chunk_get_size(c);
+    if (!n) {
+      D.duckdb_destroy_data_chunk(&c);
+      continue;
+    }
+    if (r->nchunks == cap) {
+      cap = cap ? cap * 2 : 8;
+      duckdb_data_chunk *nc = floe_realloc(r->chunks, cap * sizeof *nc);
+      idx_t *nf = nc ? floe_realloc(r->first, (cap + 1) * sizeof *nf) : NULL;
+      if (nc) r->chunks = nc;
+      if (nf) r->first = nf;
+      if (!nc || !nf) {
+        D.duckdb_destroy_data_chunk(&c);
+        return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+      }
+    }
+    r->first[r->nchunks] = r->nrows;
+    r->chunks[r->nchunks++] = c;
+    r->nrows += n;
+  }
+  if (!r->chunks && !(r->chunks = floe_calloc(1, sizeof *r->chunks))) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  return 0;
 }
 
 /* Runs the prepared statement into r. A SELECT with columns duckdb_value_varchar cannot render whole runs
@@ -295,9 +354,12 @@ static int execute_for_display(floe_engine *e, duckdb_prepared_statement ps, con
     rc = result_error(&r->res, err);
     D.duckdb_destroy_result(&r->res);
     memset(&r->res, 0, sizeof r->res);
-  } else if (wrapped) {
-    r->kinds = kinds;
-    kinds = NULL;
+  } else {
+    rc = fetch_chunks(r, err);
+    if (wrapped) {
+      r->kinds = kinds;
+      kinds = NULL;
+    }
   }
   if (wps) D.duckdb_destroy_prepare(&wps);
   floe_free(wrapped);
@@ -517,7 +579,9 @@ int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **ou
 }
 
 size_t floe_result_ncols(const floe_result *r) { return D.duckdb_column_count((duckdb_result *)&r->res); }
-size_t floe_result_nrows(const floe_result *r) { return D.duckdb_row_count((duckdb_result *)&r->res); }
+size_t floe_result_nrows(const floe_result *r) {
+  return r->chunks ? r->nrows : D.duckdb_row_count((duckdb_result *)&r->res);
+}
 const char *floe_result_colname(const floe_result *r, size_t col) {
   return D.duckdb_column_name((duckdb_result *)&r->res, col);
 }
@@ -535,33 +599,106 @@ floe_coltype floe_result_coltype(const floe_result *r, size_t col) {
   }
 }
 
+/* The chunk holding row (chunk mode), and the row's index in it. */
+static duckdb_data_chunk chunk_of(floe_result *r, size_t row, idx_t *at) {
+  if (r->last >= r->nchunks || row < r->first[r->last] ||
+      row >= (r->last + 1 < r->nchunks ? r->first[r->last + 1] : r->nrows)) {
+    idx_t lo = 0, hi = r->nchunks; /* the last chunk whose first row is <= row */
+    while (hi - lo > 1) {
+      idx_t mid = (lo + hi) / 2;
+      if (r->first[mid] <= row) lo = mid;
+      else hi = mid;
+    }
+    r->last = lo;
+  }
+  *at = row - r->first[r->last];
+  return r->chunks[r->last];
+}
+
 bool floe_result_isnull(const floe_result *r, size_t col, size_t row) {
-  return D.duckdb_value_is_null((duckdb_result *)&r->res, col, row);
+  if (!r->chunks) return D.duckdb_value_is_null((duckdb_result *)&r->res, col, row);
+  if (row >= r->nrows) return true;
+  idx_t at;
+  duckdb_vector v = D.duckdb_data_chunk_get_vector(chunk_of((floe_result *)r, row, &at), col);
+  uint64_t *valid = D.duckdb_vector_get_validity(v);
+  return valid && !D.duckdb_validity_row_is_valid(valid, at);
+}
+
+/* The value at data[at] of a column of type t as DuckDB casts it to VARCHAR (the same text
+ * duckdb_value_varchar gives), into b. */
+static void render_value(floe_result *r, size_t col, duckdb_type t, void *data, idx_t at, floe_buf *b) {
+  duckdb_value v = NULL;
+  switch (t) {
+  case DUCKDB_TYPE_VARCHAR: {
+    duckdb_string_t *st = (duckdb_string_t *)data + at;
+    floe_buf_append(b, D.duckdb_string_t_data(st), D.duckdb_string_t_length(*st));
+    return;
+  }
+  case DUCKDB_TYPE_BLOB: { /* as DuckDB shows a BLOB: printable ASCII as it is, all else and \ ' " as \xNN */
+    duckdb_string_t *st = (duckdb_string_t *)data + at;
+    const unsigned char *p = (const unsigned char *)D.duckdb_string_t_data(st);
+    for (uint32_t i = 0, n = D.duckdb_string_t_length(*st); i < n; i++) {
+      if (p[i] >= 32 && p[i] <= 126 && p[i] != '\\' && p[i] != '\'' && p[i] != '"') floe_buf_putc(b, (char)p[i]);
+      else floe_buf_printf(b, "\\x%02X", p[i]);
+    }
+    return;
+  }
+  case DUCKDB_TYPE_BOOLEAN: floe_buf_puts(b, ((bool *)data)[at] ? "true" : "false"); return;
+  case DUCKDB_TYPE_TINYINT: floe_buf_printf(b, "%d", ((int8_t *)data)[at]); return;
+  case DUCKDB_TYPE_SMALLINT: floe_buf_printf(b, "%d", ((int16_t *)data)[at]); return;
+  case DUCKDB_TYPE_INTEGER: floe_buf_printf(b, "%d", ((int32_t *)data)[at]); return;
+  case DUCKDB_TYPE_BIGINT: floe_buf_printf(b, "%lld", (long long)((int64_t *)data)[at]); return;
+  case DUCKDB_TYPE_UTINYINT: floe_buf_printf(b, "%u", ((uint8_t *)data)[at]); return;
+  case DUCKDB_TYPE_USMALLINT: floe_buf_printf(b, "%u", ((uint16_t *)data)[at]); return;
+  case DUCKDB_TYPE_UINTEGER: floe_buf_printf(b, "%u", ((uint32_t *)data)[at]); return;
+  case DUCKDB_TYPE_UBIGINT: floe_buf_printf(b, "%llu", (unsigned long long)((uint64_t *)data)[at]); return;
+  case DUCKDB_TYPE_HUGEINT: v = D.duckdb_create_hugeint(((duckdb_hugeint *)data)[at]); break;
+  case DUCKDB_TYPE_UHUGEINT: v = D.duckdb_create_uhugeint(((duckdb_uhugeint *)data)[at]); break;
+  case DUCKDB_TYPE_FLOAT: v = D.duckdb_create_float(((float *)data)[at]); break;
+  case DUCKDB_TYPE_DOUBLE: v = D.duckdb_create_double(((double *)data)[at]); break;
+  case DUCKDB_TYPE_DATE: v = D.duckdb_create_date(((duckdb_date *)data)[at]); break;
+  case DUCKDB_TYPE_TIME: v = D.duckdb_create_time(((duckdb_time *)data)[at]); break;
+  case DUCKDB_TYPE_TIMESTAMP: v = D.duckdb_create_timestamp(((duckdb_timestamp *)data)[at]); break;
+  case DUCKDB_TYPE_TIMESTAMP_S: v = D.duckdb_create_timestamp_s(((duckdb_timestamp_s *)data)[at]); break;
+  case DUCKDB_TYPE_TIMESTAMP_MS: v = D.duckdb_create_timestamp_ms(((duckdb_timestamp_ms *)data)[at]); break;
+  case DUCKDB_TYPE_TIMESTAMP_NS: v = D.duckdb_create_timestamp_ns(((duckdb_timestamp_ns *)data)[at]); break;
+  case DUCKDB_TYPE_INTERVAL: v = D.duckdb_create_interval(((duckdb_interval *)data)[at]); break;
+  case DUCKDB_TYPE_DECIMAL: {
+    duckdb_logical_type lt = D.duckdb_column_logical_type(&r->res, col);
+    duckdb_decimal d = {.width = D.duckdb_decimal_width(lt), .scale = D.duckdb_decimal_scale(lt)};
+    switch (D.duckdb_decimal_internal_type(lt)) {
+    case DUCKDB_TYPE_SMALLINT: d.value.lower = (uint64_t)(int64_t)((int16_t *)data)[at]; break;
+    case DUCKDB_TYPE_INTEGER: d.value.lower = (uint64_t)(int64_t)((int32_t *)data)[at]; break;
+    case DUCKDB_TYPE_BIGINT: d.value.lower = (uint64_t)((int64_t *)data)[at]; break;
+    default: d.value = ((duckdb_hugeint *)data)[at]; break;
+    }
+    if (D.duckdb_decimal_internal_type(lt) != DUCKDB_TYPE_HUGEINT) d.value.upper = (int64_t)d.value.lower < 0 ? -1 : 0;
+    D.duckdb_destroy_logical_type(&lt);
+    v = D.duckdb_create_decimal(d);
+    break;
+  }
+  default: break; /* display_sql converted every other type to VARCHAR */
+  }
+  char *text = v ? D.duckdb_get_varchar(v) : NULL;
+  if (text) floe_buf_puts(b, text);
+  if (text) D.duckdb_free(text);
+  if (v) D.duckdb_destroy_value(&v);
 }
 
 const char *floe_result_strn(floe_result *r, size_t col, size_t row, size_t *len) {
   if (r->scratch) D.duckdb_free(r->scratch);
   r->scratch = NULL;
   *len = 0;
-  if (D.duckdb_value_is_null(&r->res, col, row)) return NULL;
-  r->scratch = D.duckdb_value_varchar(&r->res, col, row);
-  if (!r->scratch) return NULL;
-  if (!r->kinds || r->kinds[col] != 's') {
-    *len = strlen(r->scratch);
+  if (floe_result_isnull(r, col, row)) return NULL;
+  if (!r->chunks) {
+    r->scratch = D.duckdb_value_varchar(&r->res, col, row);
+    *len = r->scratch ? strlen(r->scratch) : 0;
     return r->scratch;
   }
-  /* text sent as a BLOB (display_kind): DuckDB wrote every byte that is not printable ASCII, and every
-   * backslash, as \xNN; all else is itself */
+  idx_t at;
+  duckdb_vector v = D.duckdb_data_chunk_get_vector(chunk_of(r, row, &at), col);
   floe_buf_reset(&r->text);
-  for (const char *p = r->scratch; *p; p++) {
-    if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char)p[2]) && isxdigit((unsigned char)p[3])) {
-      char hex[3] = {p[2], p[3], 0};
-      floe_buf_putc(&r->text, (char)strtol(hex, NULL, 16));
-      p += 3;
-    } else {
-      floe_buf_putc(&r->text, *p);
-    }
-  }
+  render_value(r, col, D.duckdb_column_type(&r->res, col), D.duckdb_vector_get_data(v), at, &r->text);
   *len = r->text.len;
   return floe_buf_str(&r->text);
 }
@@ -572,15 +709,22 @@ const char *floe_result_str(floe_result *r, size_t col, size_t row) {
 }
 
 int64_t floe_result_i64(const floe_result *r, size_t col, size_t row) {
-  return D.duckdb_value_int64((duckdb_result *)&r->res, col, row);
+  if (!r->chunks) return D.duckdb_value_int64((duckdb_result *)&r->res, col, row);
+  const char *v = floe_result_str((floe_result *)r, col, row);
+  return v ? strtoll(v, NULL, 10) : 0;
 }
 double floe_result_f64(const floe_result *r, size_t col, size_t row) {
-  return D.duckdb_value_double((duckdb_result *)&r->res, col, row);
+  if (!r->chunks) return D.duckdb_value_double((duckdb_result *)&r->res, col, row);
+  const char *v = floe_result_str((floe_result *)r, col, row);
+  return v ? strtod(v, NULL) : 0;
 }
 
 void floe_result_free(floe_result *r) {
   if (!r) return;
   if (r->scratch) D.duckdb_free(r->scratch);
+  for (idx_t i = 0; i < r->nchunks; i++) D.duckdb_destroy_data_chunk(&r->chunks[i]);
+  floe_free(r->chunks);
+  floe_free(r->first);
   D.duckdb_destroy_result(&r->res);
   floe_free(r->kinds);
   floe_buf_free(&r->text);
