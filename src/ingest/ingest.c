@@ -116,10 +116,18 @@ static int shape_and_write(ingest_ctx *cx, const char *table, char *select, floe
     if (cx->meta.p) cx->meta.p[cx->meta.len = meta_len] = 0;
     return shape_and_write(cx, table, raw, info, err);
   }
-  if (rc == FLOE_EINPUT && !ingest_ndjson_malformed_error(cx, err))
+  if (rc == FLOE_EINPUT)
     floe_err_prefix(err, "%s: ", cx->label ? cx->label : "source");
   if (!rc) rc = ingest_write_rejects(cx, l, err);
   return rc;
+}
+
+/* Every line of the source was malformed: only the rejects table gets rows. */
+static int only_rejects(ingest_ctx *cx, const char *table, floe_err *err) {
+  cx->rows_read = cx->rows_rejected = cx->malformed;
+  cx->rejects_select = cx->malformed_select;
+  cx->rejects_table = ingest_rejects_table(cx, table);
+  return ingest_write_rejects(cx, cx->lake, err);
 }
 
 static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_commit_info *info, ingest_ctx *cx,
@@ -141,30 +149,28 @@ static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_comm
   const char *table = a->table ? a->table : a->key;
   if (cx->rows_known == 0) { /* nothing to read: no snapshot, nothing to infer a schema from */
     cx->rows_read = 0;
+    if (cx->malformed) rc = only_rejects(cx, table, err); /* every NDJSON line malformed */
     goto out;
   }
   size_t meta_len = cx->meta.len; /* the connector's metadata members; shape adds its own */
   rc = shape_and_write(cx, table, select, info, err);
-  bool ndjson = rc && ingest_ndjson_malformed_error(cx, err);
-  bool csv = rc && !ndjson && ingest_csv_malformed_error(cx, err);
-  if (ndjson || csv) {
-    /* DuckDB refused a line that is not JSON, or a CSV record it cannot split into the header's fields:
-     * find the malformed lines, then fail naming the first or, with rejects, load the others */
+  bool csv = rc && ingest_csv_malformed_error(cx, err);
+  if (csv) {
+    /* DuckDB refused a CSV record it cannot split into the header's fields: find the malformed lines,
+     * then fail naming the first or, with rejects, load the others */
     floe_err_clear(err);
     cx->rows_read = cx->rows_rejected = 0;
     cx->rejects_table = cx->rejects_select = NULL;
     if (cx->meta.p) cx->meta.p[cx->meta.len = meta_len] = 0;
-    if ((rc = ndjson ? ingest_ndjson_clean(cx, &select, err) : ingest_csv_clean(cx, &select, err))) goto out;
+    if ((rc = ingest_csv_clean(cx, &select, err))) goto out;
     if (cx->rows_known == 0) { /* every line malformed: only rejects */
-      cx->rows_read = cx->rows_rejected = cx->malformed;
-      cx->rejects_select = cx->malformed_select;
-      cx->rejects_table = ingest_rejects_table(cx, table);
-      rc = ingest_write_rejects(cx, cx->lake, err);
+      rc = only_rejects(cx, table, err);
       goto out;
     }
     rc = shape_and_write(cx, table, select, info, err);
   }
   if (rc == FLOE_EINPUT && !strcmp(type, "csv")) ingest_csv_explain(cx, err);
+  if (rc == FLOE_EINPUT && cx->ndjson_path) ingest_ndjson_explain(cx, err);
 out:
   floe_lake_close(cx->lake);
   cx->lake = NULL;

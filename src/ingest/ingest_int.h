@@ -3,6 +3,8 @@
 #define FLOE_INGEST_INT_H
 
 #include <stdarg.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include "floe/defs.h"
 #include "floe/lake.h"
 
@@ -46,7 +48,9 @@ typedef struct ingest_ctx {
   size_t nhints;
   /* " (line N)" for a row number in messages (arena), or NULL; csv maps rows to physical lines */
   const char *(*row_where)(struct ingest_ctx *cx, int64_t row);
-  const char *ndjson_path;   /* the NDJSON file or glob being read (malformed lines are looked for there) */
+  const char *ndjson_path;   /* the NDJSON file or glob being read */
+  const char **ndjson_files, **ndjson_plain; /* its files, and what DuckDB reads of each (a decompressed copy) */
+  size_t ndjson_nfiles;
   const char *row_column;    /* the raw rows carry their row number in this column (cleaned NDJSON or CSV) */
   int64_t malformed;         /* NDJSON lines that are not JSON objects, CSV records that do not split into
                               * the header's fields (kept for the rejects table) */
@@ -105,12 +109,55 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
  * (merge keys, replaced range). Rewrites *select to the rows to write. */
 int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select, floe_lake_write_opts *o,
                  floe_err *err) FLOE_WUR;
-/* Whether err is DuckDB refusing a malformed NDJSON line (the cue to run ingest_ndjson_clean). */
-bool ingest_ndjson_malformed_error(const ingest_ctx *cx, const floe_err *err);
-/* Reads cx->ndjson_path line by line (plain or gzip): without rejects, fails naming the file, line and
- * parse error of the first malformed line; with rejects, stages the good lines (each carrying its row
- * number) and the malformed ones (for the rejects table) and rewrites *select to the good ones. */
-int ingest_ndjson_clean(ingest_ctx *cx, char **select, floe_err *err) FLOE_WUR;
+/* Reads the NDJSON file or glob at path, every line checked first (json_check.c; gzip told by its content and
+ * decompressed into the staging directory): a bad line fails the step naming the file, line, column and
+ * reason, or with rejects the good lines are staged apart (each carrying its row number, cx->row_column)
+ * and the bad ones become cx->malformed_select. Fills *select with the read_json SELECT of what is left;
+ * cx->rows_known = 0 when there is no record (only blank lines). */
+int ingest_ndjson_checked_select(ingest_ctx *cx, const char *path, char **select, floe_err *err) FLOE_WUR;
+/* Rewrites a DuckDB JSON reader error in err: the user's file for a staged copy, without DuckDB's advice
+ * about options floe does not have. */
+void ingest_ndjson_explain(ingest_ctx *cx, floe_err *err);
+
+/* ---- the strict NDJSON check (json_check.c), run over every line before DuckDB reads a file */
+#define INGEST_JSON_MAX_DEPTH 1000 /* nesting levels a line may have (the top-level object is one) */
+#define INGEST_JSON_MAX_DIGITS 38  /* digits of a top-level integer (decimal(38,0) holds it exactly) */
+enum { INGEST_JSON_OBJECT, INGEST_JSON_BLANK, INGEST_JSON_BAD, INGEST_JSON_NOT_OBJECT };
+/* A top-level key whose number a double does not hold exactly (an integer past +-2^53): DuckDB would read
+ * the column (or the nested values under it) as DOUBLE. */
+enum { INGEST_JSON_BIG = 1, INGEST_JSON_NESTED_BIG = 2 };
+typedef struct ingest_json_bigkey {
+  char *name;
+  unsigned flags;
+} ingest_json_bigkey;
+typedef struct ingest_json_check {
+  size_t col;      /* BAD / NOT_OBJECT: the 1-based byte column of the fault */
+  const char *why; /* BAD / NOT_OBJECT: what is wrong (static or in whybuf) */
+  char whybuf[160];
+  size_t nfields;  /* OBJECT: its number of keys */
+  ingest_json_bigkey *big; /* over all lines checked so far (malloc'd; ingest_json_check_free) */
+  size_t nbig;
+  struct jkey *keys; /* scratch */
+  size_t nkeys, capkeys;
+  char *kbuf;
+  size_t kbuf_len, kbuf_cap;
+} ingest_json_check;
+/* Checks one line (without its '\n'): INGEST_JSON_OBJECT, _BLANK (only whitespace), _NOT_OBJECT (valid JSON
+ * that is no object) or _BAD (c->col, c->why say where and why). */
+int ingest_json_check_line(ingest_json_check *c, const char *p, size_t n);
+void ingest_json_check_free(ingest_json_check *c);
+/* The length of the UTF-8 sequence at p (1 for ASCII), 0 when it is not valid UTF-8. */
+size_t ingest_utf8_len(const unsigned char *p, size_t n);
+/* Reads a byte stream in chunks: bytes read, 0 at the end, -1 on error. */
+typedef ssize_t (*ingest_read_fn)(void *ud, void *buf, size_t n);
+/* Called per physical line (1-based ln; the bytes without '\n' and a trailing '\r'; may hold NULs). */
+typedef int (*ingest_line_fn)(void *ud, const char *p, size_t n, int64_t ln, floe_err *err);
+/* Cuts the stream into lines: gzip when it starts with the gzip magic (*gzipped; each member's CRC-32 and
+ * length checked, a truncated or corrupt stream is FLOE_EINPUT "<what>: truncated gzip file..." /
+ * "corrupt gzip file"), else plain. copy, when not NULL, receives the decompressed bytes. Stops at the
+ * first non-zero return of fn. */
+int ingest_lines_read(ingest_read_fn rd, void *rd_ud, const char *what, FILE *copy, bool *gzipped, ingest_line_fn fn,
+                      void *ud, floe_err *err) FLOE_WUR;
 
 /* The table bad rows go to: rejects.table (in the project namespace unless qualified) or <table>__rejects. */
 const char *ingest_rejects_table(ingest_ctx *cx, const char *table);

@@ -124,12 +124,8 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
     floe_buf_sql_str(&b, path);
     floe_buf_puts(&b, ", header=true, union_by_name=true)");
   } else if (!strcmp(format, "ndjson") || !strcmp(format, "json") || !strcmp(format, "jsonl")) {
-    cx->ndjson_path = path;
-    floe_buf_puts(&b, "SELECT * FROM read_json(");
-    floe_buf_sql_str(&b, path);
-    /* records='true': a line that is valid JSON but not an object is an error (then a bad line, found by the
-     * line-by-line pass) instead of DuckDB silently reading the whole file as one json column */
-    floe_buf_puts(&b, ", format='newline_delimited', records='true', compression='auto_detect', union_by_name=true)");
+    floe_buf_free(&b); /* every line checked first (files.c) */
+    return ingest_ndjson_checked_select(cx, path, select, err);
   } else {
     floe_buf_free(&b);
     return ingest_fail_at(err, floe_node_get(cx->a->source, "format"),
