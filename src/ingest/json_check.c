@@ -91,6 +91,7 @@ static int hex4(const char *p, size_t n, size_t i, unsigned *cp) {
 }
 
 static int kbuf_put(ingest_json_check *c, const char *s, size_t n) {
+  if (!n) return 0;
   if (c->kbuf_len + n > c->kbuf_cap) {
     size_t nc = (c->kbuf_len + n) * 2 + 64;
     char *p = realloc(c->kbuf, nc);
