@@ -21,7 +21,9 @@ typedef struct floe_launch {
 int floe_run_create(floe_store *s, const floe_project *p, const floe_launch *l, char run_id[33], floe_err *err) FLOE_WUR;
 
 /* Starts the run-worker process (`floe -p DIR __run-worker ID`). detach: new session, output to
- * <home>/logs/<id>/worker.log, so it survives the caller. */
+ * <home>/logs/<id>/worker.log, so it survives the caller. The worker starts with no signal blocked and
+ * SIGCHLD/SIGTERM/SIGUSR1 at their defaults; a caller that ignores SIGCHLD gets it reset to the default
+ * (it could not wait for the worker otherwise). */
 int floe_run_spawn_worker(const floe_project *p, const char *run_id, bool detach, pid_t *pid, floe_err *err) FLOE_WUR;
 
 /* Waits for a worker started by this process; if it died without finishing the run, marks the run
@@ -33,13 +35,16 @@ typedef void (*floe_run_progress_fn)(void *ud, const floe_event_rec *e);
 int floe_run_wait_progress(floe_store *s, const char *run_id, pid_t worker, floe_run_progress_fn fn, void *ud,
                            int *status, floe_err *err) FLOE_WUR;
 
-/* The run worker: executes the run's pending steps in dependency order, up to max_concurrent at once.
- * Returns 0 when the run succeeded, FLOE_EFAILED when it failed or was cancelled. */
+/* The run worker: claims the run (QUEUED -> STARTING, with this process's identity), prepares, starts it
+ * (STARTING -> STARTED) and executes its pending steps in dependency order, up to max_concurrent at once,
+ * renewing its lease. Returns 0 when the run succeeded, FLOE_EFAILED when it failed or was cancelled,
+ * FLOE_ECONFLICT when the run was not QUEUED (another worker has it, or it ended). */
 int floe_run_execute(const floe_project *p, const char *run_id, floe_err *err) FLOE_WUR;
 
-/* Requests cancellation: a queued run is cancelled at once; a running one moves to CANCELING and its
- * worker terminates the steps (SIGTERM, then SIGKILL after the grace period). Waits up to wait_s
- * seconds for the run to end. */
+/* Requests cancellation: a queued (or awaiting approval) run is cancelled at once with its steps; a
+ * STARTING or STARTED one moves to CANCELING and its worker terminates the steps (SIGTERM, then SIGKILL
+ * after the grace period), or, cancelled while STARTING, starts none. Waits up to wait_s seconds for the
+ * run to end (reaping it if its worker's lease runs out meanwhile). */
 int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err) FLOE_WUR;
 
 /* Creates a new run from an old one: the same assets, or with from_failure only the steps that did
@@ -47,8 +52,9 @@ int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err
 int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, char new_id[33],
                        floe_err *err) FLOE_WUR;
 
-/* Finds runs whose worker is gone (process dead or heartbeat stale) and marks them failed, killing
- * any step process groups they left. Safe to call from any process at any time. */
+/* Finds live runs whose worker's lease ran out (floe_store_run_list_stale; FLOE_RUN_LEASE seconds,
+ * default 30), wherever the worker ran, and marks them failed, killing the step process groups they left
+ * when boot id and start time prove them the ones started. Safe to call from any process at any time. */
 int floe_run_reap_dead(floe_store *s, floe_err *err) FLOE_WUR;
 
 /* Step files: <home>/logs/<run_id>/<asset key with '/' -> '__'>.{out,err,events}. Arena-allocated. */

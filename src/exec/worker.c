@@ -73,12 +73,15 @@ typedef struct worker {
   floe_err *err;
 } worker;
 
+/* After the run was ended by someone else (reaped), the worker records nothing more about it. */
 static int event(worker *w, const char *asset, const char *type, const char *level, const char *msg) {
+  if (!w->claimed) return 0;
   floe_event_rec e = {.run_id = w->run_id, .asset_key = asset, .type = type, .level = level, .message = msg};
   return floe_store_event_append(w->s, &e, w->err);
 }
 
 static int save_step(worker *w, step *st, const char *error) {
+  if (!w->claimed) return 0;
   floe_step_rec r = {.run_id = w->run_id,
                      .asset_key = st->a->key,
                      .status = st->status,
@@ -671,6 +674,7 @@ static int phase_start(worker *w) {
   int rc = floe_store_begin(w->s, w->err);
   if (rc) return rc;
   rc = floe_store_run_transition(w->s, w->run_id, FLOE_RUN_STARTED, NULL, NULL, &changed, w->err);
+  if (!rc && changed) rc = floe_store_run_heartbeat(w->s, w->run_id, w->err); /* preparing took a while */
   if (!rc && changed) {
     char msg[160];
     snprintf(msg, sizeof msg, "run worker started (pid %d on %s): %zu step(s), up to %d at once", w->self.pid,
@@ -814,11 +818,11 @@ static int phase_loop(worker *w) {
     int pr = loop_wait(w, &np);
     if (pr < 0 && errno != EINTR) return floe_err_set(w->err, FLOE_EIO, "poll: %s", strerror(errno));
     if ((rc = floe_store_begin(w->s, w->err))) return rc;
-    loop_io(w, pr, np);
     int64_t now = floe_mono_us();
+    loop_housekeeping(w, now); /* first: after a stall, learn that we were reaped before recording anything */
+    loop_io(w, pr, np);
     loop_timers(w, now);
     loop_live_events(w);
-    loop_housekeeping(w, now);
     if ((rc = floe_store_end(w->s, 0, w->err))) return rc;
   }
 }

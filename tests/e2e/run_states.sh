@@ -62,6 +62,26 @@ status_is $RUN FAILURE || fail "reaped run moved on: $(status_of $RUN)"
 rm -f $P/.env
 unset FLOE_RUN_LEASE
 
+# 3b) a worker stalled past its lease (SIGSTOP) is reaped with its step; when it resumes it stops and
+#     overwrites nothing the reaper recorded
+export FLOE_RUN_LEASE=1
+touch $P/hold; rm -f $P/started
+RUN=$($FLOE -p $P asset materialize --select '*' --detach)
+wait_for test -f $P/started
+WPID=$(db "select worker_pid from runs where id='$RUN'")
+kill -STOP $WPID
+wait_for reaped
+WAIT_S=5 wait_for not_alive "$MARK"   # the reaper ended the step's group (its identity matched)
+STEP_ERR=$(db "select status || ': ' || error from steps where run_id='$RUN'")
+kill -CONT $WPID
+WAIT_S=10 wait_for not_alive "__run-worker $RUN"
+status_is $RUN FAILURE || fail "a reaped run moved on: $(status_of $RUN)"
+[ "$(db "select status || ': ' || error from steps where run_id='$RUN'")" = "$STEP_ERR" ] ||
+  fail "the resumed worker rewrote its step: $(db "select status, error from steps where run_id='$RUN'") (was $STEP_ERR)"
+case "$STEP_ERR" in "FAILURE: run worker"*"stopped renewing its lease"*) ;; *) fail "step after reaping: $STEP_ERR";; esac
+rm -f $P/hold
+unset FLOE_RUN_LEASE
+
 # 4) the reaper leaves a step's process group alone when it is not provably the one started: a pid whose
 #    start time differs (reused) or a different boot id (after a reboot)
 touch $P/hold
