@@ -21,4 +21,8 @@ const char *floe_ingest_column_type(const char *t);
 const floe_opt *floe_ingest_source_opts(const char *type);
 extern const char *const floe_ingest_source_types[]; /* NULL-terminated */
 
+/* What `defs validate` can tell about the sources before a run: a csv, ndjson or parquet source whose path
+ * matches no file. Appends one message per finding (arena strings) to out. */
+int floe_ingest_source_warnings(const floe_project *p, floe_arena *a, floe_vec *out, floe_err *err) FLOE_WUR;
+
 #endif

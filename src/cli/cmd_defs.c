@@ -1,5 +1,6 @@
 /* cmd_defs.c — `floe init`, `floe defs validate|list`, `floe job list`: thin printers over src/defs/. */
 #include "cli.h"
+#include "floe/ingest.h"
 #include "floe/secrets.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -35,6 +36,11 @@ int cmd_defs_validate(floe_cli *c) {
   int rc = cli_load_project(c, &p);
   if (rc) return rc;
   print_warnings(p);
+  floe_vec fw = {0};
+  floe_err ferr = {0};
+  if (floe_ingest_source_warnings(p, &p->arena, &fw, &ferr)) fprintf(stderr, "floe: warning: %s\n", ferr.msg);
+  for (size_t i = 0; i < fw.len; i++) fprintf(stderr, "floe: warning: %s\n", (const char *)fw.items[i]);
+  floe_vec_free(&fw);
   /* secret references are resolved when steps run; here an unresolvable one is only a warning */
   floe_vec sw = {0};
   floe_err serr = {0};

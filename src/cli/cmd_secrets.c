@@ -6,6 +6,7 @@
 #include "floe/resources.h"
 #include "floe/secrets.h"
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -298,13 +299,146 @@ int cmd_secrets_keygen(floe_cli *c) {
   return rc ? cli_fail(&err) : 0;
 }
 
+/* One secret reference of the project, as `secrets doctor` reports it. */
 typedef struct uref {
   const char *group, *key;
-  floe_buf where;
+  floe_buf where;       /* where it is used: the first three places */
   size_t uses;
+  char ref[520], var[520];
+  bool ok, is_short;
+  const char *src;      /* where it resolved from (arena), or NULL */
+  const char *error;    /* why it does not resolve (arena), or NULL */
 } uref;
 
+/* What `secrets doctor` found: the settings, every reference, the warnings. */
+typedef struct doctor {
+  const floe_project *p;
+  const char *keystore, *key_origin; /* key_origin: where the keystore key comes from, "none set", "invalid" */
+  uref *u;
+  size_t nu, missing;
+  const char *kdf_warning;           /* or NULL */
+} doctor;
+
+/* Unique references in first-use order, each resolved. */
+static int doctor_collect(doctor *d, floe_secrets *s, const floe_vec *refs, floe_arena *a, floe_err *err) {
+  d->u = floe_calloc(refs->len ? refs->len : 1, sizeof *d->u);
+  if (!d->u) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  for (size_t i = 0; i < refs->len; i++) {
+    const floe_secret_ref *r = refs->items[i];
+    size_t j = 0;
+    while (j < d->nu && (strcasecmp(d->u[j].group, r->group) || strcasecmp(d->u[j].key, r->key))) j++;
+    uref *u = &d->u[j];
+    if (j == d->nu) {
+      u->group = r->group;
+      u->key = r->key;
+      floe_buf_init(&u->where, 0);
+      d->nu++;
+    }
+    if (u->uses++ < 3) floe_buf_printf(&u->where, "%s%s", u->uses > 1 ? ", " : "", r->where);
+    else if (u->uses == 4) floe_buf_puts(&u->where, ", ...");
+  }
+  for (size_t i = 0; i < d->nu; i++) {
+    uref *u = &d->u[i];
+    floe_err e2 = {0}, re = {0};
+    snprintf(u->ref, sizeof u->ref, "%s.%s", u->group, u->key);
+    if (floe_secrets_env_name(d->p->secrets_prefix, u->group, u->key, u->var, sizeof u->var, &e2))
+      snprintf(u->var, sizeof u->var, "?");
+    const void *v;
+    size_t len;
+    u->ok = floe_secrets_resolve_bytes(s, u->group, u->key, &v, &len, &u->src, &re) == 0;
+    u->src = u->ok && u->src ? floe_arena_strdup(a, u->src) : NULL;
+    u->error = u->ok ? NULL : floe_arena_strdup(a, re.msg);
+    u->is_short = u->ok && len < FLOE_SECRET_MIN_LEN;
+    d->missing += !u->ok;
+  }
+  floe_keystore_kdf kdf;
+  floe_secrets_keystore_kdf(s, &kdf);
+  if (floe_keystore_kdf_weak(&kdf)) {
+    char kb[96];
+    d->kdf_warning = floe_arena_printf(a, "keystore %s is protected by a cheaper derivation (%s) than floe uses now "
+                                       "(ops %u, %u MiB); run `floe secrets rekey`", d->keystore ? d->keystore : "",
+                                       kdf_text(&kdf, kb, sizeof kb), FLOE_KEYSTORE_ARGON2_OPS,
+                                       FLOE_KEYSTORE_ARGON2_MEM >> 20);
+  }
+  return 0;
+}
+
+static void doctor_text(const doctor *d, floe_buf *o) {
+  const floe_project *p = d->p;
+  floe_buf_printf(o, "prefix: %s\n.env: %s%s\nkeystore: %s%s (key: %s)\n", p->secrets_prefix ? p->secrets_prefix : "dagster",
+                  p->env_file ? p->env_file : "(none)", p->env_file && !floe_path_exists(p->env_file) ? " (absent)" : "",
+                  d->keystore ? d->keystore : "(none)", d->keystore && !floe_path_exists(d->keystore) ? " (absent)" : "",
+                  d->key_origin);
+  floe_buf_printf(o, "sources, in order: ");
+  const floe_node *sn = p->secret_sources;
+  if (sn && sn->type == FLOE_NODE_SEQ)
+    for (size_t i = 0; i < sn->len; i++) floe_buf_printf(o, "%s%s", i ? ", " : "", floe_node_scalar(sn->items[i]));
+  else
+    floe_buf_puts(o, "env, keystore");
+  floe_buf_printf(o, " (%s)\n\n", p->secrets_override_env ? ".env wins over the environment" : "the environment wins over .env");
+  if (!d->nu) floe_buf_puts(o, "no secret references in this project\n");
+  else floe_buf_printf(o, "%-28s %-36s %-9s %s\n", "SECRET", "VARIABLE", "STATUS", "RESOLVED FROM / USED AT");
+  for (size_t i = 0; i < d->nu; i++)
+    floe_buf_printf(o, "%-28s %-36s %-9s %s\n%-28s %-36s %-9s used at %s\n", d->u[i].ref, d->u[i].var,
+                    d->u[i].ok ? "ok" : "MISSING", d->u[i].ok ? d->u[i].src : "-", "", "", "", floe_buf_str(&d->u[i].where));
+  if (d->missing) {
+    floe_buf_printf(o, "\n%zu of %zu secret%s cannot be resolved:\n", d->missing, d->nu, d->nu == 1 ? "" : "s");
+    for (size_t i = 0; i < d->nu; i++)
+      if (!d->u[i].ok) floe_buf_printf(o, "  %s: %s\n", d->u[i].ref, d->u[i].error ? d->u[i].error : "");
+  } else if (d->nu) {
+    floe_buf_printf(o, "\nall %zu secret%s resolve (values not shown)\n", d->nu, d->nu == 1 ? "" : "s");
+  }
+  int head = 0;
+  for (size_t i = 0; i < d->nu; i++)
+    if (d->u[i].is_short)
+      floe_buf_printf(o, "%swarning: %s: the value is shorter than %d bytes, so floe does not redact it "
+                      "(masking it everywhere would reveal it); use a longer value\n", head++ ? "" : "\n", d->u[i].ref,
+                      FLOE_SECRET_MIN_LEN);
+  if (d->kdf_warning) floe_buf_printf(o, "%swarning: %s\n", head ? "" : "\n", d->kdf_warning);
+}
+
+/* The same report as one JSON object (names and sources only, never values). */
+static void doctor_json(const doctor *d, floe_buf *o) {
+  const floe_project *p = d->p;
+  json_t *r = json_object(), *srcs = json_array(), *arr = json_array(), *warn = json_array();
+  json_object_set_new(r, "prefix", json_string(p->secrets_prefix ? p->secrets_prefix : "dagster"));
+  json_object_set_new(r, "env_file", p->env_file ? json_string(p->env_file) : json_null());
+  json_object_set_new(r, "env_file_exists", json_boolean(p->env_file && floe_path_exists(p->env_file)));
+  json_object_set_new(r, "keystore", d->keystore ? json_string(d->keystore) : json_null());
+  json_object_set_new(r, "keystore_exists", json_boolean(d->keystore && floe_path_exists(d->keystore)));
+  json_object_set_new(r, "keystore_key", json_string(d->key_origin));
+  const floe_node *sn = p->secret_sources;
+  if (sn && sn->type == FLOE_NODE_SEQ)
+    for (size_t i = 0; i < sn->len; i++) json_array_append_new(srcs, json_string(floe_node_scalar(sn->items[i]) ? floe_node_scalar(sn->items[i]) : ""));
+  else
+    json_array_append_new(srcs, json_string("env")), json_array_append_new(srcs, json_string("keystore"));
+  json_object_set_new(r, "sources", srcs);
+  json_object_set_new(r, "override_env", json_boolean(p->secrets_override_env));
+  for (size_t i = 0; i < d->nu; i++) {
+    const uref *u = &d->u[i];
+    json_t *e = json_object();
+    json_object_set_new(e, "secret", json_string(u->ref));
+    json_object_set_new(e, "variable", json_string(u->var));
+    json_object_set_new(e, "status", json_string(u->ok ? "ok" : "missing"));
+    json_object_set_new(e, "resolved_from", u->src ? json_string(u->src) : json_null());
+    json_object_set_new(e, "used_at", json_string(floe_buf_str(&u->where)));
+    json_object_set_new(e, "uses", json_integer((json_int_t)u->uses));
+    json_object_set_new(e, "error", u->error ? json_string(u->error) : json_null());
+    json_object_set_new(e, "short", json_boolean(u->is_short));
+    json_array_append_new(arr, e);
+  }
+  json_object_set_new(r, "secrets", arr);
+  json_object_set_new(r, "missing", json_integer((json_int_t)d->missing));
+  if (d->kdf_warning) json_array_append_new(warn, json_string(d->kdf_warning));
+  json_object_set_new(r, "warnings", warn);
+  char *txt = json_dumps(r, JSON_INDENT(2));
+  if (txt) floe_buf_printf(o, "%s\n", txt);
+  free(txt);
+  json_decref(r);
+}
+
 int cmd_secrets_doctor(floe_cli *c) {
+  bool as_json = cli_flag(c, "--json");
   if (cli_positionals(c, 0, 0) < 0) return 2;
   floe_project *p;
   int rc = cli_load_project(c, &p);
@@ -314,109 +448,28 @@ int cmd_secrets_doctor(floe_cli *c) {
   floe_arena a;
   floe_arena_init(&a, 0);
   floe_vec refs = {0};
-  uref *u = NULL;
-  size_t nu = 0, missing = 0;
-  if ((rc = floe_secrets_open(p, &s, &err)) || (rc = floe_secrets_project_refs(p, &a, &refs, &err))) goto out;
-  u = floe_calloc(refs.len ? refs.len : 1, sizeof *u);
-  if (!u) {
-    rc = floe_err_set(&err, FLOE_ENOMEM, "out of memory");
-    goto out;
-  }
-  for (size_t i = 0; i < refs.len; i++) { /* unique references, first-use order */
-    const floe_secret_ref *r = refs.items[i];
-    size_t j = 0;
-    while (j < nu && (strcasecmp(u[j].group, r->group) || strcasecmp(u[j].key, r->key)))
-      j++;
-    if (j == nu) {
-      u[nu].group = r->group;
-      u[nu].key = r->key;
-      floe_buf_init(&u[nu].where, 0);
-      nu++;
-    }
-    if (u[j].uses++ < 3)
-      floe_buf_printf(&u[j].where, "%s%s", u[j].uses > 1 ? ", " : "", r->where);
-    else if (u[j].uses == 4)
-      floe_buf_puts(&u[j].where, ", ...");
-  }
-  floe_buf o;
-  floe_buf_init(&o, 0);
-  const char *ks = floe_keystore_path(p);
+  doctor d = {.p = p, .keystore = floe_keystore_path(p)};
   floe_keystore_cred cred;
   floe_err e2 = {0};
   int crc = floe_keystore_cred_from_env(&cred, &e2);
-  const char *origin = crc == 0 ? cred.origin : NULL;
+  d.key_origin = crc == 0 ? floe_arena_strdup(&a, cred.origin) : crc == FLOE_ENOTFOUND ? "none set" : "invalid";
   sodium_memzero(&cred, sizeof cred);
-  floe_buf_printf(&o, "prefix: %s\n.env: %s%s\nkeystore: %s%s (key: %s)\n",
-                  p->secrets_prefix ? p->secrets_prefix : "dagster", p->env_file ? p->env_file : "(none)",
-                  p->env_file && !floe_path_exists(p->env_file) ? " (absent)" : "", ks ? ks : "(none)",
-                  ks && !floe_path_exists(ks) ? " (absent)" : "",
-                  crc == 0                ? origin
-                  : crc == FLOE_ENOTFOUND ? "none set"
-                                          : "invalid");
-  floe_buf_printf(&o, "sources, in order: ");
-  const floe_node *sn = p->secret_sources;
-  if (sn && sn->type == FLOE_NODE_SEQ) {
-    for (size_t i = 0; i < sn->len; i++)
-      floe_buf_printf(&o, "%s%s", i ? ", " : "", floe_node_scalar(sn->items[i]));
-  } else {
-    floe_buf_puts(&o, "env, keystore");
+  if (!(rc = floe_secrets_open(p, &s, &err)) && !(rc = floe_secrets_project_refs(p, &a, &refs, &err)) &&
+      !(rc = doctor_collect(&d, s, &refs, &a, &err))) {
+    floe_buf o;
+    floe_buf_init(&o, 0);
+    if (as_json) doctor_json(&d, &o);
+    else doctor_text(&d, &o);
+    out_redacted(stdout, floe_buf_str(&o));
+    floe_buf_free(&o);
   }
-  floe_buf_printf(&o, " (%s)\n\n",
-                  p->secrets_override_env ? ".env wins over the environment" : "the environment wins over .env");
-  if (!nu)
-    floe_buf_puts(&o, "no secret references in this project\n");
-  else
-    floe_buf_printf(&o, "%-28s %-36s %-9s %s\n", "SECRET", "VARIABLE", "STATUS", "RESOLVED FROM / USED AT");
-  floe_buf details, shorts;
-  floe_buf_init(&details, 0);
-  floe_buf_init(&shorts, 0);
-  for (size_t i = 0; i < nu; i++) {
-    char ref[520], var[520];
-    snprintf(ref, sizeof ref, "%s.%s", u[i].group, u[i].key);
-    if (floe_secrets_env_name(p->secrets_prefix, u[i].group, u[i].key, var, sizeof var, &e2))
-      snprintf(var, sizeof var, "?");
-    const void *v;
-    size_t len;
-    const char *src = NULL;
-    floe_err re = {0};
-    bool ok = floe_secrets_resolve_bytes(s, u[i].group, u[i].key, &v, &len, &src, &re) == 0;
-    if (!ok) {
-      missing++;
-      floe_buf_printf(&details, "  %s: %s\n", ref, re.msg);
-    } else if (len < FLOE_SECRET_MIN_LEN) {
-      floe_buf_printf(&shorts, "warning: %s: the value is shorter than %d bytes, so floe does not redact it "
-                      "(masking it everywhere would reveal it); use a longer value\n", ref, FLOE_SECRET_MIN_LEN);
-    }
-    floe_buf_printf(&o, "%-28s %-36s %-9s %s\n%-28s %-36s %-9s used at %s\n", ref, var, ok ? "ok" : "MISSING",
-                    ok ? src : "-", "", "", "", floe_buf_str(&u[i].where));
-  }
-  if (missing)
-    floe_buf_printf(&o, "\n%zu of %zu secret%s cannot be resolved:\n%s", missing, nu, nu == 1 ? "" : "s",
-                    floe_buf_str(&details));
-  else if (nu)
-    floe_buf_printf(&o, "\nall %zu secret%s resolve (values not shown)\n", nu, nu == 1 ? "" : "s");
-  floe_keystore_kdf kdf;
-  floe_secrets_keystore_kdf(s, &kdf);
-  if (floe_keystore_kdf_weak(&kdf)) {
-    char kb[96];
-    floe_buf_printf(&shorts, "warning: keystore %s is protected by a cheaper derivation (%s) than floe uses now "
-                    "(ops %u, %u MiB); run `floe secrets rekey`\n", ks ? ks : "", kdf_text(&kdf, kb, sizeof kb),
-                    FLOE_KEYSTORE_ARGON2_OPS, FLOE_KEYSTORE_ARGON2_MEM >> 20);
-  }
-  if (shorts.len) floe_buf_printf(&o, "\n%s", floe_buf_str(&shorts));
-  out_redacted(stdout, floe_buf_str(&o));
-  floe_buf_free(&o);
-  floe_buf_free(&details);
-  floe_buf_free(&shorts);
-out:
-  for (size_t i = 0; i < nu; i++)
-    floe_buf_free(&u[i].where);
-  floe_free(u);
+  for (size_t i = 0; i < d.nu; i++) floe_buf_free(&d.u[i].where);
+  floe_free(d.u);
   floe_vec_free(&refs);
   floe_arena_free(&a);
   if (rc) rc = cli_fail(&err);
   floe_secrets_close(s);
-  return rc ? rc : missing ? 1 : 0;
+  return rc ? rc : d.missing ? 1 : 0;
 }
 
 int cmd_resource_check(floe_cli *c) {

@@ -34,7 +34,7 @@ static const command commands[] = {
     {"secrets rm", cmd_secrets_rm, "GROUP.KEY", "remove a secret from the keystore", false},
     {"secrets keygen", cmd_secrets_keygen, "[--file PATH]", "make a new random keystore key (for FLOE_KEYSTORE_KEY)", false},
     {"secrets rekey", cmd_secrets_rekey, "", "re-encrypt the keystore at today's Argon2id cost, or under FLOE_KEYSTORE_NEW_KEY[_FILE] / FLOE_KEYSTORE_NEW_PASSPHRASE", false},
-    {"secrets doctor", cmd_secrets_doctor, "", "every secret reference, where it resolves from and whether it does", false},
+    {"secrets doctor", cmd_secrets_doctor, "[--json]", "every secret reference, where it resolves from and whether it does", false},
     {"resource check", cmd_resource_check, "NAME", "connect to a resource from floe.yaml and run SELECT 1", false},
     {"query", cmd_query, "\"SQL\" [--format table|csv|json|ndjson] [--as-of SNAPSHOT_ID|TAG|TIME]", "SQL over the lake's tables (read-only, DuckDB)", false},
     {"lake tables", cmd_lake_tables, "[--json]", "the lake's tables with row and snapshot counts", false},
@@ -51,15 +51,54 @@ static const command commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-static void print_help(FILE *f) {
-  fprintf(f, "usage: floe [-p PROJECT_DIR] COMMAND [ARGS]\n\ncommands:\n");
+/* Whether command k belongs to group (its first word), or every command when group is NULL. */
+static bool in_group(size_t k, const char *group) {
+  if (!group) return true;
+  size_t n = strlen(group);
+  return !strncmp(commands[k].words, group, n) && commands[k].words[n] == ' ';
+}
+
+static void print_help(FILE *f, const char *group) {
+  if (group) fprintf(f, "usage: floe [-p PROJECT_DIR] %s COMMAND [ARGS]\n\ncommands:\n", group);
+  else fprintf(f, "usage: floe [-p PROJECT_DIR] COMMAND [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
-    if (commands[i].hidden) continue;
+    if (commands[i].hidden || !in_group(i, group)) continue;
     char head[128];
     snprintf(head, sizeof head, "%s %s", commands[i].words, commands[i].args);
     fprintf(f, "  floe %-58s %s\n", head, commands[i].summary);
   }
   fprintf(f, "\nexit codes: 0 success, 1 the work failed, 2 bad usage or bad input\n");
+}
+
+/* `floe GROUP` with no (or an unknown) command, or `floe GROUP --help`: the group's commands. Returns -1
+ * when word names no group. */
+static int group_help(int argc, char **argv) {
+  bool group = false;
+  for (size_t k = 0; k < NCOMMANDS && !group; k++) group = !commands[k].hidden && in_group(k, argv[0]);
+  if (!group) return -1;
+  if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+    print_help(stdout, argv[0]);
+    return 0;
+  }
+  if (argc > 1) {
+    const char *subs[NCOMMANDS];
+    size_t n = 0, glen = strlen(argv[0]) + 1;
+    for (size_t k = 0; k < NCOMMANDS; k++)
+      if (!commands[k].hidden && in_group(k, argv[0])) subs[n++] = commands[k].words + glen;
+    const char *best = NULL;
+    int bestd = 3;
+    for (size_t k = 0; k < n; k++) {
+      int d = floe_edit_distance(argv[1], subs[k], 2);
+      if (d < bestd) bestd = d, best = subs[k];
+    }
+    fprintf(stderr, "floe: error: unknown command '%s %s'", argv[0], argv[1]);
+    if (best) fprintf(stderr, " (did you mean '%s %s'?)", argv[0], best);
+    fprintf(stderr, "\n");
+  } else {
+    fprintf(stderr, "floe: error: '%s' needs a command\n", argv[0]);
+  }
+  print_help(stderr, argv[0]);
+  return 2;
 }
 
 /* The CLI reference (docs/reference/cli.md) is this output; tests/e2e/docs_cli.sh keeps them equal. */
@@ -100,7 +139,7 @@ int main(int argc, char **argv) {
       c.project_opt = argv[i] + 10;
       i++;
     } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      print_help(stdout);
+      print_help(stdout, NULL);
       return 0;
     } else if (!strcmp(argv[i], "--help-markdown")) {
       print_markdown(stdout);
@@ -110,12 +149,12 @@ int main(int argc, char **argv) {
       return 0;
     } else {
       fprintf(stderr, "floe: error: unknown option '%s'\n", argv[i]);
-      print_help(stderr);
+      print_help(stderr, NULL);
       return 2;
     }
   }
   if (i >= argc) {
-    print_help(stderr);
+    print_help(stderr, NULL);
     return 2;
   }
   for (size_t k = 0; k < NCOMMANDS; k++) {
@@ -139,9 +178,11 @@ int main(int argc, char **argv) {
     fflush(stdout);
     return rc;
   }
+  int grc = group_help(argc - i, argv + i);
+  if (grc >= 0) return grc;
   fprintf(stderr, "floe: error: unknown command '%s'", argv[i]);
   if (i + 1 < argc) fprintf(stderr, " '%s'", argv[i + 1]);
   fprintf(stderr, "\n");
-  print_help(stderr);
+  print_help(stderr, NULL);
   return 2;
 }

@@ -2,6 +2,7 @@
  * counters), option helpers that report errors at the option's file:line:col, and the SELECT over a
  * file a connector staged (NDJSON, CSV or Parquet). */
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,4 +140,27 @@ int ingest_staged_select(ingest_ctx *cx, const char *path, const char *format, c
 bool ingest_rejects_on(const floe_asset *a) {
   return a->rejects && (ingest_bool(a->rejects, false) ||
                         (a->rejects->type == FLOE_NODE_MAP && ingest_bool(floe_node_get(a->rejects, "enabled"), true)));
+}
+
+/* ---- checks `defs validate` makes before any run */
+
+int floe_ingest_source_warnings(const floe_project *p, floe_arena *a, floe_vec *out, floe_err *err) {
+  for (size_t i = 0; i < p->nassets; i++) {
+    const floe_asset *as = p->assets[i];
+    const char *type = as->kind == FLOE_ASSET_INGEST ? floe_node_scalar(floe_node_get(as->source, "type")) : NULL;
+    if (!type || (strcmp(type, "csv") && strcmp(type, "ndjson") && strcmp(type, "parquet"))) continue;
+    const floe_node *pn = floe_node_get(as->source, "path");
+    const char *path = floe_node_scalar(pn);
+    if (!path) continue;
+    const char *full = path[0] == '/' ? path : floe_path_join(a, p->dir, path);
+    glob_t g;
+    int gr = full ? glob(full, 0, NULL, &g) : GLOB_NOSPACE;
+    if (gr == 0) globfree(&g);
+    if (gr == 0 || gr == GLOB_NOSPACE) continue;
+    char *w = floe_arena_printf(a, "%s:%d:%d: asset '%s': source.path: no file matches %s (yet: the step fails "
+                                   "unless something creates it before the run)", pn->file, pn->line, pn->col,
+                                as->key, path);
+    if (!w || floe_vec_push(out, w)) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  }
+  return 0;
 }

@@ -80,6 +80,13 @@ echo "$OUT" | python3 -c '
 import json, sys
 t = {x["key"]: x["table"] for x in json.load(sys.stdin)}
 assert t == {"sqlmesh/oso.projects_v1": "oso.projects_v1", "github/events": "oso.events"}, t' || fail "tables from keys: $OUT"
+# defs validate warns (exit 0) about a file source whose path matches nothing yet
+printf 'assets:\n  - {key: gone, kind: ingest, source: {type: csv, path: data/nope.csv}}\n  - {key: here, kind: ingest, source: {type: ndjson, path: "d/*.ndjson"}}\n' > keys/assets/b.yaml
+mkdir -p keys/d && echo '{}' > keys/d/x.ndjson
+expect_rc 0 "$FLOE" -p keys defs validate
+expect_out "floe: warning: assets/b.yaml:2:57: asset 'gone': source.path: no file matches data/nope.csv"
+expect_no_out "asset 'here'"
+rm keys/assets/b.yaml
 expect_rc 0 "$FLOE" -p big job list
 expect_out "stable   tag:src=stable  2"
 expect_out "down     raw*            3"
