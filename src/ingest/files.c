@@ -266,7 +266,7 @@ out:
 
 /* The second pass (rejects: true, some lines bad): the good lines to clean.ndjson, each with its row
  * number, the bad ones to malformed.ndjson; *select reads the good ones, cx->malformed_select the bad. */
-static int nd_stage(nd_pass *s, const char *const *files, size_t n, char **select, floe_err *err) {
+static int nd_stage(nd_pass *s, const char *const *files, size_t n, const char **good, char **select, floe_err *err) {
   ingest_ctx *cx = s->cx;
   const char *good_path, *bad_path;
   int rc;
@@ -296,7 +296,9 @@ static int nd_stage(nd_pass *s, const char *const *files, size_t n, char **selec
   floe_buf_printf(&cx->meta, ",\"malformed_lines\":%lld", (long long)s->nbad);
   fprintf(stderr, "floe: %s: %lld malformed line%s kept for the rejects table (first: %s)\n",
           cx->label ? cx->label : cx->ndjson_path, (long long)s->nbad, s->nbad == 1 ? "" : "s", s->first);
-  *select = nd_select(cx, &good_path, 1, s->maxlen + 32, NULL);
+  s->maxlen += 32; /* the row number */
+  *select = nd_select(cx, &good_path, 1, s->maxlen, NULL);
+  *good = good_path;
   return 0;
 }
 
@@ -330,13 +332,19 @@ int ingest_ndjson_checked_select(ingest_ctx *cx, const char *path, char **select
                       "%s: every object in it is empty ({}), so there is no column to load; nothing was written", label);
     goto out;
   }
+  const char *const *dfiles = plain; /* what DuckDB reads */
+  size_t nread = n;
   if (s.nbad) { /* rejects: stage the good lines apart from the bad (from the decompressed copies) */
-    rc = nd_stage(&s, plain, n, select, err);
+    const char *good = NULL;
+    if ((rc = nd_stage(&s, plain, n, &good, select, err)) || !s.ngood) goto out;
+    dfiles = &good;
+    nread = 1;
+    if (s.jc.nbig) rc = nd_exact_columns(&s, dfiles, nread, select, err);
     goto out;
   }
   cx->rows_known = s.ngood; /* 0: only blank lines, nothing to load */
-  *select = nd_select(cx, plain, n, s.maxlen, NULL);
-  if (s.jc.nbig) rc = nd_exact_columns(&s, plain, n, select, err);
+  *select = nd_select(cx, dfiles, nread, s.maxlen, NULL);
+  if (s.jc.nbig) rc = nd_exact_columns(&s, dfiles, nread, select, err);
 out:
   ingest_json_check_free(&s.jc);
   globfree(&g);

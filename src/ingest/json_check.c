@@ -213,7 +213,8 @@ static int check_keys(ingest_json_check *c, const char *line, size_t from, size_
   if (nk <= 32) {
     for (size_t a = from + 1; a < c->nkeys; a++)
       for (size_t b = from; b < a; b++)
-        if (!cmp_keys(&c->keys[a], &c->keys[b], &o)) return key_fault(c, line, &c->keys[a], &c->keys[b], at);
+        if (c->keys[a].len == c->keys[b].len && !cmp_keys(&c->keys[a], &c->keys[b], &o))
+          return key_fault(c, line, &c->keys[a], &c->keys[b], at);
     return 0;
   }
   jkey *s = malloc(nk * sizeof *s);
@@ -300,13 +301,11 @@ static size_t skip_ws(const char *p, size_t n, size_t i) {
 }
 
 static int scan_literal(ingest_json_check *c, const char *p, size_t n, size_t *i) {
-  static const char *const lit[] = {"true", "false", "null"};
-  for (size_t k = 0; k < 3; k++) {
-    size_t l = strlen(lit[k]);
-    if (n - *i >= l && !memcmp(p + *i, lit[k], l)) {
-      *i += l;
-      return INGEST_JSON_OBJECT;
-    }
+  const char *lit = p[*i] == 't' ? "true" : p[*i] == 'f' ? "false" : p[*i] == 'n' ? "null" : NULL;
+  size_t l = lit ? strlen(lit) : 0;
+  if (lit && n - *i >= l && !memcmp(p + *i, lit, l)) {
+    *i += l;
+    return INGEST_JSON_OBJECT;
   }
   if (p[*i] == 'N' || p[*i] == 'I') return fail(c, *i, "NaN and Infinity are not JSON numbers");
   if (p[*i] == '}' || p[*i] == ']') return fail(c, *i, "a trailing comma (or a missing value)");

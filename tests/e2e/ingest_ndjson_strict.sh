@@ -112,6 +112,10 @@ expect_rc 0 f asset materialize --select oso.big
 printf '%s\n' '{"id":4,"n":1,"o":{"x":[1,18446744073709551616]}}' > $P/data/big.ndjson
 expect_rc 0 f asset materialize --select oso.big
 [ "$(q "SELECT o = '{\"x\":[1,18446744073709551616]}' FROM oso.big WHERE id = 4")" = true ] || fail "nested big integer kept exactly: $(q 'SELECT o FROM oso.big WHERE id = 4')"
+# with rejects (the good lines staged apart from a bad one) the big integers stay exact too
+printf '%s\n' '{"seed":"b1","n":99999999999999999999}' '{"seed":"b2",}' '{"seed":"b3","n":7}' > $P/data/r.ndjson
+expect_rc 0 f asset materialize --select oso.r
+[ "$(q "SELECT string_agg(CAST(n AS VARCHAR), ' ' ORDER BY seed) FROM oso.r WHERE seed LIKE 'b%'")" = "99999999999999999999 7" ] || fail "big integers exact with rejects: $(q "SELECT seed, n FROM oso.r WHERE seed LIKE 'b%'")"
 printf '%s\n' '{"id":5,"n":1.5}' '{"id":6,"n":99999999999999999999}' > $P/data/big.ndjson
 fails oso.big "column 'n' holds integers past 2^53 (exact only as a decimal) and numbers with a fraction or exponent; declare its type in columns:"
 printf '%s\n' '{"id":5,"n":1234567890123456789012345678901234567890}' > $P/data/big.ndjson
