@@ -44,7 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "floe/dyn.h"
+#include "../util/dyn.h"
 #include "ingest_int.h"
 
 #define MAX_REDIRECTS 10                           /* per request */

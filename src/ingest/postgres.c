@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "floe/dyn.h"
+#include "../util/dyn.h"
 #include "floe/engine.h"
 #include "floe/resources.h"
 #include "ingest_int.h"

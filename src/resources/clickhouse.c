@@ -4,7 +4,7 @@
  * and a "Code: N. DB::Exception: ..." body. TLS is on by default. */
 #include "resources_int.h"
 #include <ctype.h>
-#include "floe/dyn.h"
+#include "../util/dyn.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

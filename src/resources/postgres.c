@@ -2,7 +2,7 @@
  * postgres.connection_url). The password inside a URL is registered for redaction on its own, so
  * that a libpq message quoting part of the URL cannot reveal it. */
 #include "resources_int.h"
-#include "floe/dyn.h"
+#include "../util/dyn.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,9 @@
-/* dyn.c — loads libcurl and libpq on first use; see include/floe/dyn.h for why. */
+/* dyn.c — loads libcurl and libpq on first use; see dyn.h for why. */
 #define FLOE_DYN_IMPL 1
 #include <dlfcn.h>
 #include <stdio.h>
 #include <pthread.h>
-#include "floe/dyn.h"
+#include "dyn.h"
 
 struct floe_curl_api floe_curl;
 struct floe_pq_api floe_pq;

@@ -8,6 +8,14 @@ expect_rc 2 $FLOE bogus-command
 expect_out "unknown command 'bogus-command'"
 expect_rc 0 $FLOE run list --help
 expect_out "usage: floe run list"
+# the public headers (include/floe/) compile on their own, together, and rename no other library's functions
+# (dyn.h's #defines of libcurl/libpq names are private to libfloe: src/util/dyn.h)
+{ echo '#include <curl/curl.h>'; echo '#include <postgresql/libpq-fe.h>'
+  for h in "$SRC"/include/floe/*.h; do echo "#include \"floe/$(basename "$h")\""; done
+  printf '#if defined(curl_easy_init) || defined(PQconnectdb)\n#error a public header renames another library function\n#endif\nint main(void) { return 0; }\n'
+} > $T/headers.c
+cc -std=c11 -D_GNU_SOURCE -I"$SRC/include" -fsyntax-only $T/headers.c || fail "the public headers do not compile on their own, or rename libcurl/libpq functions"
+
 # a group of commands lists its commands: `floe defs` (exit 2: a command is needed), `floe job --help` (exit 0),
 # and an unknown command of a group suggests the nearest
 expect_rc 2 $FLOE defs

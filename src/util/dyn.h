@@ -1,4 +1,5 @@
-/* dyn.h — libcurl and libpq loaded on first use (dlopen) instead of at process start.
+/* dyn.h — libcurl and libpq loaded on first use (dlopen) instead of at process start. Private to libfloe (not a
+ * public header: its macros rename other libraries' functions for whoever includes it).
  *
  * Linking them costs every floe process ~6 ms of dynamic loading (they pull in TLS, Kerberos and LDAP),
  * which would dominate run launch latency. Modules include this header instead of <curl/curl.h> or
