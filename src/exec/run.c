@@ -301,7 +301,11 @@ int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err
     floe_run_rec cur;
     floe_arena_free(&it);
     if ((rc = floe_store_run_get(s, &it, r.id, &cur, err)) || floe_run_status_done(cur.status)) break;
-    if (floe_mono_us() >= deadline) {
+    /* a worker that stopped renewing its lease is dead or hung: wait until the lease runs out and the reaper
+     * ends the run, rather than give up just before */
+    int64_t now = floe_now_us(), hb = cur.heartbeat_us ? cur.heartbeat_us : cur.created_us;
+    bool stale = now - hb > 2 * floe_run_heartbeat_us() + 1000000;
+    if (floe_mono_us() >= deadline && !(stale && now < hb + floe_run_lease_us() + 2000000)) {
       rc = floe_err_set(err, FLOE_ETIMEOUT, "run %s is still cancelling after %d s", r.id, wait_s);
       break;
     }

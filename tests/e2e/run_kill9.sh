@@ -55,4 +55,15 @@ WAIT_S=5 wait_for not_alive "$MARK"
 touch $P/resume
 expect_rc 0 $FLOE -p $P run reexecute $RUN2 --from-failure
 expect_out SUCCESS
+# 3) cancelling a run whose worker died: cancel waits for the lease to run out (longer than its own wait of
+#    grace + 10 s) and reports the reaped run, instead of giving up with "still cancelling"
+rm -f $P/resume $P/started
+export FLOE_RUN_LEASE=12 FLOE_CANCEL_GRACE=0
+expect_rc 0 $FLOE -p $P asset materialize --select '*' --detach
+RUN3=$OUT
+wait_started
+kill -9 $(pgrep -f -- "$P __run-worker $RUN3")
+expect_rc 0 timeout 60 $FLOE -p $P run cancel $RUN3
+expect_out "$RUN3 FAILURE"
+WAIT_S=5 wait_for not_alive "$MARK"
 echo ok
