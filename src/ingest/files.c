@@ -315,6 +315,8 @@ int ingest_ndjson_checked_select(ingest_ctx *cx, const char *path, char **select
   const char **kept = floe_arena_alloc(cx->ar, n * sizeof *kept);
   for (size_t i = 0; kept && i < n; i++) kept[i] = floe_arena_strdup(cx->ar, files[i]);
   int rc = plain && kept ? nd_files(&s, files, n, plain, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) /* not the glob's strings: they go with globfree */
+    if (plain[i] == files[i]) plain[i] = kept[i];
   cx->ndjson_files = kept;
   cx->ndjson_plain = plain;
   cx->ndjson_nfiles = rc ? 0 : n;
