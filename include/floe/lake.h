@@ -85,6 +85,11 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
 /* Lists catalog tables as floe_malloc'd "ns.table" strings, sorted. */
 int floe_lake_tables(floe_lake *l, floe_vec *names, floe_err *err) FLOE_WUR;
 
+/* The one mapping from an Iceberg primitive type to the DuckDB type floe reads and writes it as (the writer,
+ * the query views and ingest's type checks all use it): "timestamptz" -> "TIMESTAMPTZ", "decimal(10, 2)" ->
+ * "DECIMAL(10,2)" (written into buf), a type DuckDB has no match for -> "VARCHAR". */
+const char *floe_lake_duck_type(const char *iceberg_type, char *buf, size_t n);
+
 /* The table's current metadata JSON text (floe_malloc'd) and its location. */
 int floe_lake_metadata(floe_lake *l, const char *table, char **json_text, char **metadata_location,
                        floe_err *err) FLOE_WUR;

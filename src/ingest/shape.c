@@ -40,21 +40,6 @@ static bool is_nested(const char *t) {
   return strstr(t, "STRUCT(") || strstr(t, "MAP(") || strstr(t, "UNION(") || floe_str_ends(t, "]") || !strcmp(t, "JSON");
 }
 
-static const char *iceberg_to_duck(const json_t *type) {
-  const char *t = json_string_value(type);
-  if (!t) return NULL;
-  static const struct {
-    const char *ice, *duck;
-  } map[] = {{"boolean", "BOOLEAN"}, {"int", "INTEGER"},   {"long", "BIGINT"},     {"float", "FLOAT"},
-             {"double", "DOUBLE"},   {"string", "VARCHAR"}, {"date", "DATE"},       {"timestamp", "TIMESTAMP"},
-             {"timestamptz", "TIMESTAMP WITH TIME ZONE"},   {"time", "TIME"},       {"uuid", "UUID"},
-             {"binary", "BLOB"}};
-  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-    if (!strcmp(t, map[i].ice)) return map[i].duck;
-  if (!strncmp(t, "decimal(", 8)) return t;
-  return NULL;
-}
-
 /* The table's current columns: name -> DuckDB type (arena strings); *exists false when no table. */
 static int table_columns(ingest_ctx *cx, floe_lake *l, const char *table, floe_map *cols, bool *exists,
                          floe_err *err) {
@@ -80,7 +65,9 @@ static int table_columns(ingest_ctx *cx, floe_lake *l, const char *table, floe_m
     json_t *f;
     json_array_foreach(json_object_get(s, "fields"), j, f) {
       const char *name = floe_arena_strdup(cx->ar, json_string_value(json_object_get(f, "name")));
-      const char *dt = iceberg_to_duck(json_object_get(f, "type"));
+      char tb[64];
+      const char *it = json_string_value(json_object_get(f, "type"));
+      const char *dt = it ? floe_lake_duck_type(it, tb, sizeof tb) : NULL; /* the lake's mapping, not a second one */
       if (name && floe_map_put(cols, name, (void *)floe_arena_strdup(cx->ar, dt ? dt : ""))) rc = FLOE_ENOMEM;
     }
   }

@@ -364,6 +364,8 @@ const char *lake_duck_type(const char *t, char *buf, size_t n) {
   return "VARCHAR";
 }
 
+const char *floe_lake_duck_type(const char *t, char *buf, size_t n) { return lake_duck_type(t, buf, n); }
+
 const char *lake_iceberg_type(const char *d, char *buf, size_t n) {
   if (!strcmp(d, "BOOLEAN")) return "boolean";
   if (!strcmp(d, "TINYINT") || !strcmp(d, "SMALLINT") || !strcmp(d, "INTEGER") || !strcmp(d, "UTINYINT") ||
