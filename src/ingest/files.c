@@ -217,7 +217,9 @@ static int nd_exact_columns(nd_pass *s, const char *const *files, size_t n, char
     bool declared = decl && floe_node_get(decl, name);
     bool numeric = !strcmp(type, "DOUBLE") || !strcmp(type, "BIGINT") || !strcmp(type, "UBIGINT") ||
                    !strcmp(type, "HUGEINT") || !strcmp(type, "FLOAT");
-    if (flags & INGEST_JSON_BIG && numeric && !declared) {
+    if (flags & INGEST_JSON_BIG && !(flags & INGEST_JSON_BIG64) && !strcmp(type, "BIGINT")) {
+      /* every integer fits 64 bits and DuckDB reads them as such: exact already */
+    } else if (flags & INGEST_JSON_BIG && numeric && !declared) {
       floe_buf_printf(&ints, "%scount(*) FILTER (WHERE NOT regexp_full_match(", ints.len ? ", " : "");
       floe_buf_sql_ident(&ints, name);
       floe_buf_printf(&ints, ", '-?[0-9]+')) AS ");

@@ -125,7 +125,7 @@ void ingest_ndjson_explain(ingest_ctx *cx, floe_err *err);
 enum { INGEST_JSON_OBJECT, INGEST_JSON_BLANK, INGEST_JSON_BAD, INGEST_JSON_NOT_OBJECT };
 /* A top-level key whose number a double does not hold exactly (an integer past +-2^53): DuckDB would read
  * the column (or the nested values under it) as DOUBLE. */
-enum { INGEST_JSON_BIG = 1, INGEST_JSON_NESTED_BIG = 2 };
+enum { INGEST_JSON_BIG = 1, INGEST_JSON_NESTED_BIG = 2, INGEST_JSON_BIG64 = 4 /* and past int64 */ };
 typedef struct ingest_json_bigkey {
   char *name;
   unsigned flags;

@@ -290,7 +290,9 @@ static int scan_number(ingest_json_check *c, const char *p, size_t n, size_t *i,
     return fail(c, at, "an integer of more than 38 digits (the widest exact column is decimal(38,0))");
   if (top < c->nkeys) {
     const jkey *tk = &c->keys[top];
-    note_big(c, key_text(c, p, tk), tk->len, depth == 1 ? INGEST_JSON_BIG : INGEST_JSON_NESTED_BIG);
+    bool past64 = ndig > 19 || (ndig == 19 && memcmp(p + d0, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0);
+    note_big(c, key_text(c, p, tk), tk->len,
+             depth == 1 ? INGEST_JSON_BIG | (past64 ? INGEST_JSON_BIG64 : 0) : INGEST_JSON_NESTED_BIG);
   }
   return INGEST_JSON_OBJECT;
 }

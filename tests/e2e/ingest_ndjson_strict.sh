@@ -112,6 +112,10 @@ expect_rc 0 f asset materialize --select oso.big
 printf '%s\n' '{"id":4,"n":1,"o":{"x":[1,18446744073709551616]}}' > $P/data/big.ndjson
 expect_rc 0 f asset materialize --select oso.big
 [ "$(q "SELECT o = '{\"x\":[1,18446744073709551616]}' FROM oso.big WHERE id = 4")" = true ] || fail "nested big integer kept exactly: $(q 'SELECT o FROM oso.big WHERE id = 4')"
+# past 2^53 but within 64 bits: still a long, exact
+printf '%s\n' '{"seed":"c1","m":9007199254740993}' '{"seed":"c2","m":-9223372036854775808}' > $P/data/r.ndjson
+expect_rc 0 f asset materialize --select oso.r
+[ "$(q "SELECT string_agg(CAST(m AS VARCHAR) || ':' || typeof(m), ' ' ORDER BY seed) FROM oso.r WHERE seed LIKE 'c%'")" = "9007199254740993:BIGINT -9223372036854775808:BIGINT" ] || fail "int64 values past 2^53 stay long: $(q "SELECT seed, m, typeof(m) FROM oso.r WHERE seed LIKE 'c%'")"
 # with rejects (the good lines staged apart from a bad one) the big integers stay exact too
 printf '%s\n' '{"seed":"b1","n":99999999999999999999}' '{"seed":"b2",}' '{"seed":"b3","n":7}' > $P/data/r.ndjson
 expect_rc 0 f asset materialize --select oso.r
