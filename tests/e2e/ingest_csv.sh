@@ -55,8 +55,7 @@ expect_rc 0 f asset materialize --select oso.lenient
 [ "$(q "SELECT json_extract_string(record, '\$.id') FROM oso.lenient__rejects WHERE row_number = 2")" = two ] || fail "record kept"
 [ "$(q "SELECT source FROM oso.lenient__rejects LIMIT 1")" = data/strict.csv ] || fail "rejects source"
 expect_rc 0 f asset list
-expect_out '"rows_read":4,"rows_written":2,"rows_rejected":2'
-expect_out '"rejects_table":"oso.lenient__rejects"'
+expect_meta oso.lenient rows_read=4 rows_written=2 rows_rejected=2 rejects_table=oso.lenient__rejects
 
 # inferred types: DuckDB's sniffer samples the file; a value past the sample is still checked per row
 python3 - $P/data/big.csv <<'PY'
@@ -94,7 +93,8 @@ expect_rc 0 f asset materialize --select oso.broken
 [ "$(qv "SELECT record FROM oso.broken__rejects WHERE row_number = 7")" = '7,2024-01-07,"open' ] || fail "broken: unterminated quote's line kept"
 [ "$(q "SELECT count(DISTINCT source) || source FROM oso.broken__rejects GROUP BY source")" = "1data/broken.csv" ] || fail "broken: rejects source"
 expect_rc 0 f asset list
-expect_out '"table":"oso.broken","total_rows":4,"deleted_rows":0,"mode":"append","rows_read":8,"rows_written":4,"rows_rejected":4,"rejects_table":"oso.broken__rejects","malformed_lines":3'
+expect_meta oso.broken table=oso.broken total_rows=4 deleted_rows=0 mode=append rows_read=8 rows_written=4 \
+  rows_rejected=4 rejects_table=oso.broken__rejects malformed_lines=3
 
 # a date in a non-ISO format the sniffer detected, bad past its sample: a bad row like any other
 python3 - $P/data/dates.csv <<'PY'

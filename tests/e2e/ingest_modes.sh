@@ -94,8 +94,7 @@ expect_rc 0 f asset materialize --select oso.lenient
 [ "$(q "SELECT json_extract_string(record, '\$.at') FROM oso.lenient__rejects WHERE row_number = 3")" = someday ] || fail "rejected record kept"
 [ "$(q "SELECT source FROM oso.lenient__rejects LIMIT 1")" = data/strict.ndjson ] || fail "rejects source"
 expect_rc 0 f asset list
-expect_out '"rows_read":4,"rows_written":2,"rows_rejected":2'
-expect_out '"rejects_table":"oso.lenient__rejects"'
+expect_meta oso.lenient rows_read=4 rows_written=2 rows_rejected=2 rejects_table=oso.lenient__rejects
 
 # ---- malformed NDJSON lines: fail with the file, line and parse error; or rejects (gzip, over a glob)
 printf '%s\n' '{"id":5,"at":"2024-01-05"}' '{"id":6,"at":' '' '[1,2]' '{"id":7,"at":"2024-01-07"} x' '{"id":8,"at":"2024-01-08"}' > $P/data/strict.ndjson
@@ -110,8 +109,7 @@ expect_rc 0 f asset materialize --select oso.lenient
 [ "$(q "SELECT reason FROM oso.lenient__rejects WHERE row_number = 4 AND reason LIKE 'line%'")" = "line 4 of data/strict.ndjson: not a JSON object" ] || fail "reason"
 [ "$(q "SELECT record = '{\"id\":6,\"at\":' FROM oso.lenient__rejects WHERE row_number = 2 AND reason LIKE 'line%'")" = true ] || fail "record kept as text: $(q 'SELECT row_number, record FROM oso.lenient__rejects')"
 expect_rc 0 f asset list
-expect_out '"rows_read":5,"rows_written":2,"rows_rejected":3'
-expect_out '"malformed_lines":3'
+expect_meta oso.lenient rows_read=5 rows_written=2 rows_rejected=3 malformed_lines=3
 # a malformed value in a line that parses is still a row that does not fit
 printf '%s\n' '{"id":9,"at":"2024-01-09"}' '{"id":10,"at":"nope"}' 'oops' > $P/data/strict.ndjson
 expect_rc 0 f asset materialize --select oso.lenient

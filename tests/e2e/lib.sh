@@ -47,3 +47,18 @@ lake_project() {
   printf 'name: oso\nlake: {warehouse: .floe/lake, namespace: oso}\n%s' "${1:-}" > "$P/floe.yaml"
 }
 f() { "$FLOE" -p "$P" "$@"; }
+
+# expect_meta ASSET KEY=VALUE... : the asset's latest materialization metadata (`floe asset list --json`) has
+# each KEY equal to VALUE (compared as text) — fields, whatever the order or spacing of the JSON.
+expect_meta() {
+  local asset=$1 js; shift
+  js=$(f asset list --json) || fail "asset list --json failed: $js"
+  python3 - "$asset" "$js" "$@" <<'PY' || fail "materialization metadata of $asset: $js"
+import json, sys
+asset, doc, pairs = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
+m = next(a for a in doc if a["key"] == asset)["metadata"]
+for p in pairs:
+    k, v = p.split("=", 1)
+    assert k in m and str(m[k]) == v, (k, m.get(k), v)
+PY
+}

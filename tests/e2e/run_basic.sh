@@ -62,7 +62,8 @@ expect_out "1 succeeded"
 # job launch records the job and its tags
 expect_rc 0 $FLOE -p $P job launch all_job
 expect_rc 0 $FLOE -p $P run list --job all_job --json
-expect_out '"job": "all_job"'
+python3 -c 'import json,sys; r = json.load(sys.stdin); assert r and all(x["job"] == "all_job" for x in r), r' <<<"$OUT" \
+  || fail "run list --job: $OUT"
 expect_rc 2 $FLOE -p $P job launch nope
 expect_out "no job 'nope'"
 expect_rc 2 $FLOE -p $P asset materialize
