@@ -63,6 +63,11 @@ int floe_engine_query_readonly(floe_engine *e, const char *sql, floe_result **ou
 int floe_engine_readonly_check(floe_engine *e, const char *sql, char **run, floe_vec *tables,
                                floe_err *err) FLOE_WUR;
 
+/* Registers floe_plain_int(VARCHAR) -> BIGINT in e (once): the integer a text writes in plain digits
+ * (spaces, a sign, digits), NULL for NULL; any other text — a point, an exponent, past int64 — fails the
+ * query. A strict parse for the one-pass ingest, where DuckDB's CAST would round 1.5 to 2. */
+int floe_engine_register_plain_int(floe_engine *e, floe_err *err) FLOE_WUR;
+
 size_t floe_result_ncols(const floe_result *r);
 size_t floe_result_nrows(const floe_result *r);
 const char *floe_result_colname(const floe_result *r, size_t col);

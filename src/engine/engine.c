@@ -76,7 +76,17 @@
   X(duckdb_create_interval)                                                                                            \
   X(duckdb_create_decimal)                                                                                             \
   X(duckdb_get_varchar)                                                                                                \
-  X(duckdb_destroy_value)
+  X(duckdb_destroy_value)                                                                                              \
+  X(duckdb_create_scalar_function)                                                                                     \
+  X(duckdb_destroy_scalar_function)                                                                                    \
+  X(duckdb_scalar_function_set_name)                                                                                   \
+  X(duckdb_scalar_function_add_parameter)                                                                              \
+  X(duckdb_scalar_function_set_return_type)                                                                            \
+  X(duckdb_scalar_function_set_function)                                                                               \
+  X(duckdb_scalar_function_set_error)                                                                                  \
+  X(duckdb_register_scalar_function)                                                                                   \
+  X(duckdb_create_logical_type)                                                                                        \
+  X(duckdb_vector_ensure_validity_writable)
 
 static struct {
 #define FIELD(n) __typeof__(&n) n;
@@ -125,6 +135,7 @@ struct floe_engine {
   duckdb_database db;
   duckdb_connection con;
   char *passed_sql, *passed_run; /* the last text that passed floe_engine_readonly_check, and what it runs */
+  bool plain_int; /* floe_plain_int registered */
 };
 
 struct floe_result {
@@ -143,8 +154,8 @@ static void trace_sql(const char *sql, int64_t t0, bool failed) {
   static int on = -1;
   if (on < 0) on = getenv("FLOE_TRACE_SQL") && *getenv("FLOE_TRACE_SQL") && strcmp(getenv("FLOE_TRACE_SQL"), "0");
   if (!on) return;
-  fprintf(stderr, "floe: sql %8.1f ms%s: %.400s%s\n", (double)(floe_mono_us() - t0) / 1000.0, failed ? " (failed)" : "",
-          sql, strlen(sql) > 400 ? "..." : "");
+  fprintf(stderr, "floe: sql %8.1f ms%s: %.4000s%s\n", (double)(floe_mono_us() - t0) / 1000.0, failed ? " (failed)" : "",
+          sql, strlen(sql) > 4000 ? "..." : "");
 }
 
 int floe_engine_open(floe_engine **out, int threads, floe_err *err) {
@@ -239,6 +250,74 @@ int floe_engine_execf(floe_engine *e, floe_err *err, const char *fmt, ...) {
   int rc = floe_engine_exec(e, sql, err);
   free(sql);
   return rc;
+}
+
+/* The integer a text writes in plain digits — spaces, a sign, digits, nothing else — or false (a point, an
+ * exponent, hex, past int64). */
+static bool plain_int(const char *p, uint32_t n, int64_t *out) {
+  uint32_t i = 0;
+  while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
+  bool neg = i < n && p[i] == '-';
+  if (i < n && (p[i] == '-' || p[i] == '+')) i++;
+  uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+  uint32_t start = i;
+  for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
+    unsigned d = (unsigned)(p[i] - '0');
+    if (v > (lim - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (i == start) return false;
+  while (i < n && (p[i] == ' ' || p[i] == '\t')) i++;
+  if (i != n) return false;
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return true;
+}
+
+/* floe_plain_int(VARCHAR) -> BIGINT: plain_int of each value, NULL for NULL; any other text fails the
+ * query. The one-pass CSV load reads integer columns through it: DuckDB's own parse rounds 1.5 to 2. */
+static void plain_int_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
+  idx_t n = D.duckdb_data_chunk_get_size(input);
+  duckdb_vector in = D.duckdb_data_chunk_get_vector(input, 0);
+  duckdb_string_t *s = D.duckdb_vector_get_data(in);
+  uint64_t *valid = D.duckdb_vector_get_validity(in), *out_valid = NULL;
+  int64_t *out = D.duckdb_vector_get_data(output);
+  for (idx_t i = 0; i < n; i++) {
+    if (valid && !(valid[i / 64] & ((uint64_t)1 << (i % 64)))) {
+      if (!out_valid) {
+        D.duckdb_vector_ensure_validity_writable(output);
+        out_valid = D.duckdb_vector_get_validity(output);
+      }
+      out_valid[i / 64] &= ~((uint64_t)1 << (i % 64));
+      out[i] = 0;
+      continue;
+    }
+    uint32_t len = s[i].value.inlined.length;
+    const char *p = len <= 12 ? s[i].value.inlined.inlined : s[i].value.pointer.ptr;
+    if (!plain_int(p, len, &out[i])) {
+      char m[160];
+      snprintf(m, sizeof m, "floe_plain_int: '%.*s' is not a plain integer", (int)(len > 100 ? 100 : len), p);
+      D.duckdb_scalar_function_set_error(info, m);
+      return;
+    }
+  }
+}
+
+int floe_engine_register_plain_int(floe_engine *e, floe_err *err) {
+  if (e->plain_int) return 0;
+  duckdb_scalar_function f = D.duckdb_create_scalar_function();
+  duckdb_logical_type vt = D.duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+  duckdb_logical_type bt = D.duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
+  D.duckdb_scalar_function_set_name(f, "floe_plain_int");
+  D.duckdb_scalar_function_add_parameter(f, vt);
+  D.duckdb_scalar_function_set_return_type(f, bt);
+  D.duckdb_scalar_function_set_function(f, plain_int_fn);
+  bool ok = D.duckdb_register_scalar_function(e->con, f) == DuckDBSuccess;
+  D.duckdb_destroy_logical_type(&vt);
+  D.duckdb_destroy_logical_type(&bt);
+  D.duckdb_destroy_scalar_function(&f);
+  if (!ok) return floe_err_set(err, FLOE_EINTERNAL, "duckdb: cannot register floe_plain_int");
+  e->plain_int = true;
+  return 0;
 }
 
 /* How a column of type t reaches floe_result_str: 0 as it is (read from the chunk, see render_value), 'j'

@@ -314,6 +314,8 @@ static int csv_dialect(ingest_ctx *cx, floe_engine *eng, floe_result *r, const c
   put_char_opt(&b, "escape", c->escape);
   floe_buf_printf(&b, ", skip=%lld", (long long)c->skip);
   if (c->comment) put_char_opt(&b, "comment", c->comment);
+  /* RFC 4180: "" is an empty string, an empty unquoted field NULL (DuckDB reads both as NULL) */
+  if (!ingest_bool(floe_node_get(cx->a->source, "empty_as_null"), false)) floe_buf_puts(&b, ", allow_quoted_nulls=false");
   floe_buf_puts(&b, ", columns={");
   for (size_t i = 0; i < c->nnames; i++) {
     c->names[i] = floe_arena_strdup(cx->ar, floe_result_str(nr, S_NAME, i));
@@ -763,8 +765,9 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
   floe_buf_reset(&q);
   floe_buf_puts(&q, "SELECT * FROM read_csv(");
   floe_buf_sql_str(&q, good_path);
-  floe_buf_puts(
-      &q, ", auto_detect=false, header=true, delim=',', quote='\"', escape='\"', columns={'__floe_row': 'BIGINT'");
+  floe_buf_puts(&q, ", auto_detect=false, header=true, delim=',', quote='\"', escape='\"'");
+  if (strstr(c->args, "allow_quoted_nulls=false")) floe_buf_puts(&q, ", allow_quoted_nulls=false");
+  floe_buf_puts(&q, ", columns={'__floe_row': 'BIGINT'");
   for (size_t i = 0; i < c->nnames; i++) {
     floe_buf_puts(&q, ", ");
     floe_buf_sql_str(&q, c->names[i] ? c->names[i] : "");

@@ -23,6 +23,7 @@ static const floe_opt csv_opts[] = {
     {"path", FLOE_OPT_STRING, true, NULL, NULL, "the path of the CSV file"},
     {"header", FLOE_OPT_BOOL, false, NULL, NULL, NULL},
     {"delimiter", FLOE_OPT_STRING, false, NULL, NULL, "the field separator"},
+    {"empty_as_null", FLOE_OPT_BOOL, false, NULL, NULL, NULL},
     {NULL},
 };
 static const floe_opt ndjson_opts[] = {

@@ -26,11 +26,11 @@ typedef struct col {
 } col;
 
 /* Types whose text DuckDB's readers parse exactly as CAST(text AS type) does (checked for the CSV reader:
- * spaces, signs, 1e3 and 1.0 as integers, t/yes/1 as booleans, ISO dates and timestamps). DECIMAL (rounding)
- * and TIMESTAMPTZ are left to the cast. */
+ * spaces, signs, t/yes/1 as booleans, ISO dates and timestamps). The integer types and DECIMAL are left to
+ * the cast and its exactness check (the reader rounds 1.5 to 2 and cannot be told not to), TIMESTAMPTZ to
+ * the cast. */
 static bool reader_parses_like_cast(const char *t) {
-  static const char *const ok[] = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "BOOLEAN",
-                                   "DATE", "TIMESTAMP", NULL};
+  static const char *const ok[] = {"DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP", NULL};
   for (size_t i = 0; ok[i]; i++)
     if (!strcasecmp(t, ok[i])) return true;
   return false;
@@ -108,6 +108,13 @@ int ingest_range_bounds(ingest_ctx *cx, const floe_node *range, const char **sta
 }
 
 static void put_value(floe_buf *b, const col *c) {
+  if (c->target && !c->typed && !c->nested && !strcmp(c->raw_type, "VARCHAR") && strcasecmp(c->target, "VARCHAR")) {
+    /* text into another type: an empty string (a CSV "") is no value, as an empty field is */
+    floe_buf_puts(b, "NULLIF(");
+    floe_buf_sql_ident(b, c->name);
+    floe_buf_puts(b, ", '')");
+    return;
+  }
   if (c->nested) {
     floe_buf_puts(b, strcmp(c->raw_type, "JSON") ? "CAST(to_json(" : "CAST((");
     floe_buf_sql_ident(b, c->name);
@@ -129,12 +136,109 @@ static int time_kind(const char *t) {
   return !strcasecmp(t, "DATE") ? 1 : !strncasecmp(t, "TIMESTAMP", 9) ? 2 : 0;
 }
 
-/* c's value as type: CAST (TRY_CAST when try), through strptime when the text is a date or timestamp in
- * c->format and type is of that kind. */
-static void put_converted(floe_buf *b, const col *c, const char *type, bool try) {
+/* ---- exact values: a value is stored as the source says or the row is bad, never rounded. DuckDB's
+ * casts round (CAST('1.5' AS BIGINT) is 2, 1.239 into DECIMAL(5,2) is 1.24, a TIMESTAMP_NS loses its
+ * nanoseconds in a TIMESTAMP), so each cast that can lose something is paired with a test that it did. */
+
+/* The decimal places a value of t may have: 0 for the integer types, S for DECIMAL(P,S); -1 otherwise. */
+static int exact_scale(const char *t) {
+  static const char *const ints[] = {"TINYINT",  "SMALLINT",  "INTEGER",  "BIGINT",  "HUGEINT",
+                                     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", NULL};
+  for (size_t i = 0; ints[i]; i++)
+    if (!strcasecmp(t, ints[i])) return 0;
+  int p, s;
+  if ((!strncasecmp(t, "DECIMAL(", 8) || !strncasecmp(t, "NUMERIC(", 8)) && sscanf(t + 8, "%d ,%d", &p, &s) == 2)
+    return s;
+  return -1;
+}
+
+static bool is_float(const char *t) {
+  return !strcasecmp(t, "DOUBLE") || !strcasecmp(t, "FLOAT") || !strcasecmp(t, "REAL");
+}
+
+/* What is lost when c's value becomes type (for the reason text), or NULL when nothing can be: the
+ * condition that it was, on a non-NULL value that converts, goes to b. */
+static const char *put_inexact(floe_buf *b, const col *c, const char *type) {
+  if (c->nested) return NULL;
+  const char *raw = c->raw_type;
+  int scale = exact_scale(type);
+  if (scale >= 0 && !strcmp(raw, "VARCHAR")) {
+    /* text: a nonzero digit past the scale; with an exponent, compared as doubles (at most 15 digits,
+     * which a double holds exactly) */
+    floe_buf_puts(b, "CASE WHEN contains(");
+    put_value(b, c);
+    floe_buf_puts(b, ", 'e') OR contains(");
+    put_value(b, c);
+    floe_buf_puts(b, ", 'E') THEN length(regexp_replace(split_part(lower(");
+    put_value(b, c);
+    floe_buf_puts(b, "), 'e', 1), '[^0-9]', '', 'g')) > 15 OR TRY_CAST(");
+    put_value(b, c);
+    floe_buf_printf(b, " AS DOUBLE) <> CAST(TRY_CAST(");
+    put_value(b, c);
+    floe_buf_printf(b, " AS %s) AS DOUBLE) ELSE contains(", type);
+    put_value(b, c);
+    floe_buf_puts(b, ", '.') AND regexp_matches(");
+    put_value(b, c);
+    floe_buf_printf(b, ", '\\.[0-9]{%d}[0-9]*[1-9]') END", scale);
+  } else if (scale >= 0 && (is_float(raw) || exact_scale(raw) > scale)) {
+    /* a number: converted back, it is what it was */
+    floe_buf_puts(b, "CAST(TRY_CAST(");
+    put_value(b, c);
+    floe_buf_printf(b, " AS %s) AS %s) <> ", type, raw);
+    put_value(b, c);
+  } else if (!strncasecmp(type, "TIMESTAMP", 9) && !strcasecmp(raw, "TIMESTAMP_NS")) {
+    floe_buf_puts(b, "epoch_ns(");
+    put_value(b, c);
+    floe_buf_puts(b, ") % 1000 <> 0");
+    return "it has digits below a microsecond, which an Iceberg v2 timestamp does not hold";
+  } else if (time_kind(type) == 1 && time_kind(raw) == 2) {
+    floe_buf_puts(b, "CAST(CAST(");
+    put_value(b, c);
+    floe_buf_printf(b, " AS DATE) AS %s) <> ", raw);
+    put_value(b, c);
+    return "it has a time of day";
+  } else {
+    return NULL;
+  }
+  return scale ? "it has more decimal places than the column holds" : "it is not a whole number";
+}
+
+/* How put_converted casts: TRY_CAST; CAST (rows already checked); CAST that fails on a value it would
+ * round (the one-pass load, whose failure sends the load to the checked pass). */
+enum conv { CONV_TRY, CONV_CHECKED, CONV_GUARDED };
+
+/* c's value as type, through strptime when the text is a date or timestamp in c->format and type is of
+ * that kind. */
+static void put_converted(floe_buf *b, const col *c, const char *type, enum conv how) {
   bool fmt = c->format && c->target && time_kind(type) == time_kind(c->target);
-  floe_buf_puts(b, try ? "TRY_CAST(" : "CAST(");
-  if (fmt) floe_buf_puts(b, try ? "TRY_STRPTIME(" : "STRPTIME(");
+  floe_buf cond;
+  floe_buf_init(&cond, 0);
+  const char *why = NULL;
+  if (how == CONV_GUARDED && !fmt) {
+    if (exact_scale(type) == 0 && !strcmp(c->raw_type, "VARCHAR") && !c->nested) {
+      /* text into an integer: floe_plain_int (engine.c) reads plain digits and fails on anything else,
+       * which then takes the checked pass (where 3.0 and 1e3 are fine); as fast as DuckDB's cast */
+      floe_buf_puts(b, "CAST(floe_plain_int(");
+      put_value(b, c);
+      floe_buf_printf(b, ") AS %s)", type);
+      floe_buf_free(&cond);
+      return;
+    } else {
+      why = put_inexact(&cond, c, type);
+    }
+  }
+  if (why) {
+    char m[512];
+    snprintf(m, sizeof m, "column '%s': does not fit %s exactly: ", c->name, type);
+    floe_buf_printf(b, "CASE WHEN %s THEN error(", floe_buf_str(&cond));
+    floe_buf_sql_str(b, m);
+    floe_buf_puts(b, " || CAST(");
+    put_value(b, c);
+    floe_buf_puts(b, " AS VARCHAR)) ELSE ");
+  }
+  floe_buf_free(&cond);
+  floe_buf_puts(b, how == CONV_TRY ? "TRY_CAST(" : "CAST(");
+  if (fmt) floe_buf_puts(b, how == CONV_TRY ? "TRY_STRPTIME(" : "STRPTIME(");
   put_value(b, c);
   if (fmt) {
     floe_buf_puts(b, ", ");
@@ -142,16 +246,17 @@ static void put_converted(floe_buf *b, const col *c, const char *type, bool try)
     floe_buf_puts(b, ")");
   }
   floe_buf_printf(b, " AS %s)", type);
+  if (why) floe_buf_puts(b, " END");
 }
 
 /* "SELECT <each column converted to its target>" (strict casts: checked rows, or the one-pass load). */
-static void put_output(floe_buf *b, const col *cols, size_t ncols) {
+static void put_output(floe_buf *b, const col *cols, size_t ncols, enum conv how) {
   floe_buf_puts(b, "SELECT ");
   for (size_t i = 0; i < ncols; i++) {
     if (i) floe_buf_puts(b, ", ");
     const col *c = &cols[i];
     if (!strcmp(c->raw_type, "NULL")) floe_buf_printf(b, "CAST(NULL AS %s)", c->target);
-    else if (c->target && !c->typed) put_converted(b, c, c->target, false);
+    else if (c->target && !c->typed) put_converted(b, c, c->target, how);
     else put_value(b, c);
     floe_buf_puts(b, " AS ");
     floe_buf_sql_ident(b, c->name);
@@ -163,7 +268,7 @@ static void put_cast_check(floe_buf *b, const col *c) {
   floe_buf_puts(b, " WHEN ");
   put_value(b, c);
   floe_buf_puts(b, " IS NOT NULL AND ");
-  put_converted(b, c, c->target, true);
+  put_converted(b, c, c->target, CONV_TRY);
   floe_buf_puts(b, " IS NULL THEN ");
   char quoted[512];
   snprintf(quoted, sizeof quoted, "column '%s': cannot convert ", c->name);
@@ -173,6 +278,21 @@ static void put_cast_check(floe_buf *b, const col *c) {
   floe_buf_puts(b, " AS VARCHAR), 200) || ' to ");
   floe_buf_puts(b, c->target);
   floe_buf_puts(b, "'");
+  if (c->format && time_kind(c->target)) return; /* parsed by strptime: it reads what it matches */
+  floe_buf cond;
+  floe_buf_init(&cond, 0);
+  const char *why = put_inexact(&cond, c, c->target);
+  if (why) {
+    floe_buf_printf(b, " WHEN %s THEN ", floe_buf_str(&cond));
+    snprintf(quoted, sizeof quoted, "column '%s': ", c->name);
+    floe_buf_sql_str(b, quoted);
+    floe_buf_puts(b, " || left(CAST(");
+    put_value(b, c);
+    snprintf(quoted, sizeof quoted, " does not fit %s exactly: %s", c->target, why);
+    floe_buf_puts(b, " AS VARCHAR), 200) || ");
+    floe_buf_sql_str(b, quoted);
+  }
+  floe_buf_free(&cond);
 }
 
 int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select, floe_lake_write_opts *o,
@@ -192,6 +312,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
   floe_buf_init(&rej, 0);
   int rc = floe_lake_engine(l, &eng, err);
   if (rc) goto done;
+  if ((rc = floe_engine_register_plain_int(eng, err))) goto done;
   /* 1. Flattened paths become extra columns of the raw rows. */
   const floe_node *flat = floe_node_get(src, "flatten");
   if (flat && flat->type != FLOE_NODE_MAP) {
@@ -365,7 +486,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     r = NULL;
     floe_buf v;
     floe_buf_init(&v, 0);
-    put_converted(&v, &cols[i], rt, true);
+    put_converted(&v, &cols[i], rt, CONV_TRY);
     floe_buf_printf(&reason, " WHEN %s IS NULL THEN ", floe_buf_str(&v));
     floe_buf_sql_str(&reason, floe_arena_printf(cx->ar, "range column '%s' is null or not a %s", rcol, rt));
     floe_buf_printf(&reason, " WHEN NOT (%s >= CAST(", floe_buf_str(&v));
@@ -399,11 +520,12 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
   }
   floe_buf_puts(&reason, " END");
   /* 5. The rows to write. */
-  put_output(&out, cols, ncols);
   bool numbered = nterms > 0 || merge || cx->row_column || cx->malformed;
   /* Only conversions to check: try the one-pass strict write first (see ingest_ctx.optimistic). */
   cx->optimistic = numbered && !cx->checked && !merge && !ranged && !cx->row_column && !cx->malformed;
   if (cx->optimistic) numbered = false;
+  enum conv how = cx->optimistic ? CONV_GUARDED : CONV_CHECKED;
+  put_output(&out, cols, ncols, how);
   char *base = cx->row_column ? floe_arena_printf(cx->ar, "SELECT * FROM (%s) AS __floe_r", floe_buf_str(&inner))
                               : floe_arena_printf(cx->ar, "SELECT row_number() OVER () AS __floe_row, * FROM (%s) AS __floe_r",
                                                   floe_buf_str(&inner));
@@ -427,7 +549,7 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
         for (size_t k = 0; k < nt; k++)
           if (cols[i].name == names[k]) cols[i].typed = true;
       floe_buf_reset(&out);
-      put_output(&out, cols, ncols);
+      put_output(&out, cols, ncols, how);
     }
   }
   if (!numbered) {

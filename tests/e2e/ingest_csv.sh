@@ -35,6 +35,14 @@ assets:
     kind: ingest
     source: {type: csv, path: data/dates.csv}
     rejects: true
+  - key: oso.empties
+    kind: ingest
+    source: {type: csv, path: data/empties.csv}
+    rejects: true
+  - key: oso.empties_null
+    kind: ingest
+    source: {type: csv, path: data/empties.csv, empty_as_null: true}
+    rejects: true
 Y
 q() { f query "$1" --format csv | tail -n +2; }
 qv() { f query "$1" --format csv | python3 -c 'import csv, sys; print(list(csv.reader(sys.stdin))[1][0])'; } # one value, unquoted
@@ -108,6 +116,22 @@ expect_rc 0 f asset materialize --select oso.dates
 [ "$(q "SELECT count(*) || ' ' || any_value(typeof(day)) || ' ' || min(day) FROM oso.dates")" = "30000 DATE 2015-01-01" ] || fail "dates: good rows"
 [ "$(q 'SELECT row_number || reason FROM oso.dates__rejects')" = "30001column 'day': cannot convert 31/02/2015 to DATE" ] || fail "dates: reject $(q 'SELECT * FROM oso.dates__rejects')"
 
+# RFC 4180: a quoted empty field "" is an empty string, an empty unquoted field is NULL (DuckDB read both
+# as NULL); in a column of another type both are no value; empty_as_null: true reads "" as NULL too.
+# Also through the rescan of a file with a record that does not split (row 4).
+for body in 'id,s,n\n1,"",""\n2,,\n3,"x","5"\n' 'id,s,n\n1,"",""\n2,,\n3,"x","5"\n4,too,many,fields\n'; do
+  printf "$body" > $P/data/empties.csv
+  for t in empties empties_null; do
+    expect_rc 0 f asset materialize --select oso.$t
+    q "SELECT count(*) FROM oso.$t" >/dev/null
+  done
+  [ "$(q "SELECT string_agg(id || ':' || coalesce('[' || s || ']', 'null') || ':' || coalesce(CAST(n AS VARCHAR), 'null'), ' ' ORDER BY id) FROM (SELECT * FROM oso.empties QUALIFY row_number() OVER (PARTITION BY id ORDER BY id) = 1)")" = "1:[]:null 2:null:null 3:[x]:5" ] \
+    || fail "\"\" is an empty string: $(q 'SELECT * FROM oso.empties')"
+  [ "$(q "SELECT string_agg(id || ':' || coalesce('[' || s || ']', 'null'), ' ' ORDER BY id) FROM (SELECT DISTINCT id, s FROM oso.empties_null)")" = "1:null 2:null 3:[x]" ] \
+    || fail "empty_as_null: $(q 'SELECT * FROM oso.empties_null')"
+done
+[ "$(q 'SELECT count(*) FROM oso.empties__rejects')" = 1 ] || fail "the bad record: $(q 'SELECT * FROM oso.empties__rejects')"
+
 # on_schema_change: fail refuses a new column
 printf 'id,at\n1,2024-01-01\n' > $P/data/strict.csv
 expect_rc 0 f asset materialize --select oso.strict
@@ -122,9 +146,10 @@ expect_out "new column(s) 'extra' that table oso.strict does not have, and on_sc
 printf 'id,at\n1,2024-01-01\n2,2024-01-02\n' > $P/data/strict.csv
 FLOE_TRACE_SQL=1 expect_rc 0 f asset materialize --select oso.lenient
 log=$P/.floe/logs/$(last_run)/oso.lenient.err
-[ "$(grep 'FROM read_csv' $log | grep -vc ' ms: DESCRIBE ')" = 1 ] || fail "clean CSV read more than once: $(grep 'floe: sql' $log | cut -c1-160)"
+[ "$(grep -E ' ms: COPY |FROM read_csv' $log | grep -vc ' ms: DESCRIBE ')" = 1 ] || fail "clean CSV read more than once: $(grep 'floe: sql' $log | cut -c1-160)"
 grep -q 'count(__reason)' $log && fail "clean CSV ran the checked pass"
-grep -q "'id': 'BIGINT', 'at': 'DATE'" $log || fail "declared types not parsed by the CSV reader: $(grep 'floe: sql' $log | cut -c1-200)"
+# (dates by the reader; integers as text, cast and checked exact: the reader would round 1.5 to 2)
+grep -q "'id': 'VARCHAR', 'at': 'DATE'" $log || fail "declared types not parsed by the CSV reader: $(grep 'floe: sql' $log | cut -c1-200)"
 before=$(q 'SELECT count(*) FROM oso.lenient')
 printf 'id,at\n3,2024-01-03\nfour,2024-01-04\n' > $P/data/strict.csv
 FLOE_TRACE_SQL=1 expect_rc 0 f asset materialize --select oso.lenient
