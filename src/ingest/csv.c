@@ -640,7 +640,6 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
   size_t nbad = 0;
   int rc = floe_lake_engine(cx->lake, &eng, err);
   if (rc) return rc;
-  const char *table = cx->a->table ? cx->a->table : cx->a->key;
   /* 1. Read it again, DuckDB keeping apart the records it cannot split. A quote that does not close
    * makes one record of the lines down to the next quote character or the end of the file: the line
    * it opens on is the bad one, so it is cut off (in a copy) and the lines after it read again, as rows
@@ -678,15 +677,14 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
       bad[i].open_quote = false;
     }
   }
-  int64_t hdr = c->header ? 1 : 0, total = good + (int64_t)nbad;
+  int64_t hdr = c->header ? 1 : 0;
   if (!ingest_rejects_on(cx->a)) {
-    rc = floe_err_set(
-        err, FLOE_EINPUT,
-        "%s: row %lld (line %lld): %s — the line reads: %s (%zu row%s of %lld do not fit; nothing was written "
-        "— set rejects: true on the asset to load the others and keep these in %s__rejects)",
-        cx->label, (long long)(bad[0].rec - hdr), (long long)bad[0].line, csv_why(cx, &bad[0]),
-        first_line(cx, bad[0].text, 200), nbad, nbad == 1 ? "" : "s", (long long)total, table);
-    goto out;
+    /* the good rows are checked too (ingest_shape), so that the report names the first bad row of
+     * either kind and counts both */
+    cx->malformed_row = bad[0].rec - hdr;
+    cx->malformed_where = floe_arena_printf(cx->ar, " (line %lld)", (long long)bad[0].line);
+    cx->malformed_why = floe_arena_printf(cx->ar, "%s — the line reads: %s", csv_why(cx, &bad[0]),
+                                          first_line(cx, bad[0].text, 200));
   }
   /* 2. The bad records for the rejects table: row number, "line N: why", the text as the record */
   const char *bad_path, *good_path;
@@ -727,8 +725,9 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
   cx->rows_known = good;
   cx->row_column = "__floe_row";
   floe_buf_printf(&cx->meta, ",\"malformed_lines\":%zu", nbad);
-  fprintf(stderr, "floe: %s: %zu malformed line%s kept for the rejects table (first: line %lld: %s)\n", cx->label, nbad,
-          nbad == 1 ? "" : "s", (long long)bad[0].line, csv_why(cx, &bad[0]));
+  if (ingest_rejects_on(cx->a))
+    fprintf(stderr, "floe: %s: %zu malformed line%s kept for the rejects table (first: line %lld: %s)\n", cx->label,
+            nbad, nbad == 1 ? "" : "s", (long long)bad[0].line, csv_why(cx, &bad[0]));
   if (!good) goto out;
   /* 3. The good rows, each with its row number in the file: the k-th good row is row k plus the number
    * of bad rows before it, i.e. of bad rows with fewer than k good rows before them */

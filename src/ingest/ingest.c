@@ -163,6 +163,14 @@ static int ingest_run(const floe_project *p, const floe_asset *a, floe_lake_comm
     cx->rejects_table = cx->rejects_select = NULL;
     if (cx->meta.p) cx->meta.p[cx->meta.len = meta_len] = 0;
     if ((rc = ingest_csv_clean(cx, &select, err))) goto out;
+    if (cx->rows_known == 0 && cx->malformed_row > 0) { /* every record malformed, no rejects: say so */
+      rc = floe_err_set(err, FLOE_EINPUT,
+                        "%s: row %lld%s: %s (%lld row%s of %lld do not fit; nothing was written — set rejects: true "
+                        "on the asset to keep them in %s__rejects)",
+                        cx->label, (long long)cx->malformed_row, cx->malformed_where, cx->malformed_why,
+                        (long long)cx->malformed, cx->malformed == 1 ? "" : "s", (long long)cx->malformed, table);
+      goto out;
+    }
     if (cx->rows_known == 0) { /* every line malformed: only rejects */
       rc = only_rejects(cx, table, err);
       goto out;

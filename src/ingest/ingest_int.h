@@ -55,6 +55,10 @@ typedef struct ingest_ctx {
   int64_t malformed;         /* NDJSON lines that are not JSON objects, CSV records that do not split into
                               * the header's fields (kept for the rejects table) */
   const char *malformed_select; /* their rejects rows */
+  /* Without rejects, csv: the first malformed record, for ingest_shape to report it or the first row whose
+   * value does not fit, whichever comes first, with the count of both (0 / NULL: none). */
+  int64_t malformed_row;
+  const char *malformed_where, *malformed_why; /* " (line 9)", "expected 3 fields, ... — the line reads: ..." */
   struct ingest_csv *csv;    /* csv.c: the dialect the file is read with (arena) */
   /* Values that must convert to their column's type are first written in one pass with strict casts
    * (optimistic: set by ingest_shape); only when that fails does the write run again with every row

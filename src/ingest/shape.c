@@ -597,12 +597,20 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
       int64_t first = bad ? floe_result_i64(r, 2, 0) : 0;
       const char *why = bad ? floe_result_str(r, 3, 0) : NULL;
       if (!ingest_rejects_on(a)) {
+        const char *where = NULL;
+        if (cx->malformed_row > 0 && (!bad || cx->malformed_row < first)) { /* a record that did not split */
+          first = cx->malformed_row;
+          why = cx->malformed_why;
+          where = cx->malformed_where;
+        } else if (cx->row_where) {
+          where = cx->row_where(cx, first);
+        }
+        int64_t nbad = bad + cx->malformed;
         rc = floe_err_set(err, FLOE_EINPUT,
                           "%s: row %lld%s: %s (%lld row%s of %lld do not fit; nothing was written — set rejects: true on "
                           "the asset to load the others and keep these in %s__rejects)",
-                          cx->label ? cx->label : "source", (long long)first,
-                          cx->row_where ? cx->row_where(cx, first) : "", why ? why : "bad row", (long long)bad,
-                          bad == 1 ? "" : "s", (long long)total, table);
+                          cx->label ? cx->label : "source", (long long)first, where ? where : "",
+                          why ? why : "bad row", (long long)nbad, nbad == 1 ? "" : "s", (long long)total, table);
         goto done;
       }
       cx->rejects_table = ingest_rejects_table(cx, table);

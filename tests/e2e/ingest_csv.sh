@@ -35,6 +35,10 @@ assets:
     kind: ingest
     source: {type: csv, path: data/dates.csv}
     rejects: true
+  - key: oso.firstbad
+    kind: ingest
+    source: {type: csv, path: data/firstbad.csv}
+    columns: {amount: long}
   - key: oso.empties
     kind: ingest
     source: {type: csv, path: data/empties.csv}
@@ -86,7 +90,7 @@ expect_rc 0 f asset materialize --select oso.broken_strict
 printf 'id,at,note\n1,2024-01-01,"two\nlines"\n2,2024-01-02\n3,2024-01-03,x\n4,2024-01-04,x,extra\nfive,2024-01-05,y\n6,2024-01-06,z\n7,2024-01-07,"open\n8,2024-01-08,w\n' > $P/data/broken.csv
 expect_rc 1 f asset materialize --select oso.broken_strict
 expect_rc 0 f run show "$(last_run)"
-expect_out "data/broken.csv: row 2 (line 4): expected 3 fields, found 2 — the line reads: 2,2024-01-02 (3 rows of 8 do not fit; nothing was written — set rejects: true"
+expect_out "data/broken.csv: row 2 (line 4): expected 3 fields, found 2 — the line reads: 2,2024-01-02 (4 rows of 8 do not fit; nothing was written — set rejects: true"
 [ "$(q "SELECT count(*) || ':' || string_agg(note, '') FROM oso.broken_strict")" = "1:a" ] || fail "refused load changed the table: $(q 'SELECT * FROM oso.broken_strict')"
 # (b) with rejects: the good rows are written, each bad line is in the rejects table with its row, line,
 # reason and text, and the counts add up
@@ -115,6 +119,23 @@ PY
 expect_rc 0 f asset materialize --select oso.dates
 [ "$(q "SELECT count(*) || ' ' || any_value(typeof(day)) || ' ' || min(day) FROM oso.dates")" = "30000 DATE 2015-01-01" ] || fail "dates: good rows"
 [ "$(q 'SELECT row_number || reason FROM oso.dates__rejects')" = "30001column 'day': cannot convert 31/02/2015 to DATE" ] || fail "dates: reject $(q 'SELECT * FROM oso.dates__rejects')"
+
+# the report names the first bad row of either kind and counts both: a value that does not convert on
+# row 4, a record with a field missing on row 7 (was: "row 7 ... 1 row of 7 do not fit")
+printf 'id,amount,note\n1,10,a\n2,20,b\n3,30,c\n4,lots,d\n5,50,e\n6,60,f\n7,70\n' > $P/data/firstbad.csv
+expect_rc 1 f asset materialize --select oso.firstbad
+expect_rc 0 f run show "$(last_run)"
+expect_out "data/firstbad.csv: row 4 (line 5): column 'amount': cannot convert lots to BIGINT (2 rows of 7 do not fit; nothing was written"
+expect_no_out "kept for the rejects table"
+printf 'id,amount,note\n1,10,a\n2,2.5,b\n3,30\n' > $P/data/firstbad.csv
+expect_rc 1 f asset materialize --select oso.firstbad
+expect_rc 0 f run show "$(last_run)"
+expect_out "data/firstbad.csv: row 2 (line 3): column 'amount': 2.5 does not fit BIGINT exactly: it is not a whole number (2 rows of 3 do not fit"
+printf 'id,amount,note\n1\n2\n' > $P/data/firstbad.csv
+expect_rc 1 f asset materialize --select oso.firstbad
+expect_rc 0 f run show "$(last_run)"
+expect_out "data/firstbad.csv: row 1 (line 2): expected 3 fields, found 1 — the line reads: 1 (2 rows of 2 do not fit; nothing was written"
+f query "SELECT count(*) FROM oso.firstbad" >/dev/null 2>&1 && fail "a refused load created the table"
 
 # RFC 4180: a quoted empty field "" is an empty string, an empty unquoted field is NULL (DuckDB read both
 # as NULL); in a column of another type both are no value; empty_as_null: true reads "" as NULL too.
