@@ -13,7 +13,7 @@ assets:
     kind: command
     command: ["sh", "-c", "echo a >> ran; if [ -f hold ]; then touch started; exec python3 -c 'import time; time.sleep(300)' $MARK; fi"]
 Y
-db() { sqlite3 $P/.floe/floe.db "$1"; }
+db() { sqlite3 -cmd ".timeout 10000" $P/.floe/floe.db "$1"; }  # wait out the worker's write lock (no busy timeout by default: "database is locked" under load)
 status_of() { $FLOE -p $P run show $1 | awk '$1 == "status:" {print $2; exit}'; }
 status_is() { [ "$(status_of $1)" = "$2" ]; }
 held_run() { # starts a detached run whose worker blocks in STARTING on the .env FIFO; prints its id
