@@ -64,7 +64,7 @@ int floe_engine_readonly_check(floe_engine *e, const char *sql, char **run, floe
                                floe_err *err) FLOE_WUR;
 
 /* Registers floe_plain_int(VARCHAR) -> BIGINT in e (once): the integer a text writes in plain digits
- * (spaces, a sign, digits), NULL for NULL; any other text — a point, an exponent, past int64 — fails the
+ * (spaces, a sign, digits), NULL for NULL and ''; any other text — a point, an exponent, past int64 — fails the
  * query. A strict parse for the one-pass ingest, where DuckDB's CAST would round 1.5 to 2. */
 int floe_engine_register_plain_int(floe_engine *e, floe_err *err) FLOE_WUR;
 

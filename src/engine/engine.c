@@ -273,7 +273,7 @@ static bool plain_int(const char *p, uint32_t n, int64_t *out) {
   return true;
 }
 
-/* floe_plain_int(VARCHAR) -> BIGINT: plain_int of each value, NULL for NULL; any other text fails the
+/* floe_plain_int(VARCHAR) -> BIGINT: plain_int of each value, NULL for NULL and ''; any other text fails the
  * query. The one-pass CSV load reads integer columns through it: DuckDB's own parse rounds 1.5 to 2. */
 static void plain_int_fn(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
   idx_t n = D.duckdb_data_chunk_get_size(input);
@@ -282,7 +282,7 @@ static void plain_int_fn(duckdb_function_info info, duckdb_data_chunk input, duc
   uint64_t *valid = D.duckdb_vector_get_validity(in), *out_valid = NULL;
   int64_t *out = D.duckdb_vector_get_data(output);
   for (idx_t i = 0; i < n; i++) {
-    if (valid && !(valid[i / 64] & ((uint64_t)1 << (i % 64)))) {
+    if ((valid && !(valid[i / 64] & ((uint64_t)1 << (i % 64)))) || !s[i].value.inlined.length) {
       if (!out_valid) {
         D.duckdb_vector_ensure_validity_writable(output);
         out_valid = D.duckdb_vector_get_validity(output);

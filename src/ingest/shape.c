@@ -218,8 +218,8 @@ static void put_converted(floe_buf *b, const col *c, const char *type, enum conv
     if (exact_scale(type) == 0 && !strcmp(c->raw_type, "VARCHAR") && !c->nested) {
       /* text into an integer: floe_plain_int (engine.c) reads plain digits and fails on anything else,
        * which then takes the checked pass (where 3.0 and 1e3 are fine); as fast as DuckDB's cast */
-      floe_buf_puts(b, "CAST(floe_plain_int(");
-      put_value(b, c);
+      floe_buf_puts(b, "CAST(floe_plain_int("); /* ("" is NULL there: no NULLIF per value) */
+      floe_buf_sql_ident(b, c->name);
       floe_buf_printf(b, ") AS %s)", type);
       floe_buf_free(&cond);
       return;
