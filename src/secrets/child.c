@@ -24,10 +24,21 @@ static bool named_in(const char *e, const char *const *set, size_t nset) {
   return false;
 }
 
+static const char *secrets_prefix_or(const char *p) { return p ? p : "dagster"; }
+
+/* Whether e ("NAME=value") could be a secret read without a prefix: GROUP__KEY, a "__" after the name's
+ * first byte and before its '='. */
+static bool unprefixed_secret_name(const char *e) {
+  const char *eq = strchr(e, '='), *u = strstr(e + (*e ? 1 : 0), "__");
+  return u && (!eq || u < eq);
+}
+
 int floe_secrets_child_env(const char *secrets_prefix, const char *const *drop, const char *const *set, size_t nset,
                            floe_arena *a, char ***out, size_t *nout, floe_err *err) {
   char prefix[128];
-  int w = snprintf(prefix, sizeof prefix, "%s__", secrets_prefix && *secrets_prefix ? secrets_prefix : "dagster");
+  /* NULL: the default prefix; "": no prefix, so secrets are read from GROUP__KEY (src/secrets/resolver.c)
+   * and any variable named X__Y may be one */
+  int w = snprintf(prefix, sizeof prefix, "%s__", secrets_prefix ? secrets_prefix : "dagster");
   if (w < 0 || (size_t)w >= sizeof prefix) return floe_err_set(err, FLOE_EINPUT, "secrets.prefix is too long");
   for (char *c = prefix; *c; c++) *c = (char)toupper((unsigned char)*c);
   size_t n = 0;
@@ -37,7 +48,8 @@ int floe_secrets_child_env(const char *secrets_prefix, const char *const *drop, 
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     const char *e = environ[i];
-    bool skip = floe_str_starts(e, prefix) || named_in(e, set, nset);
+    bool skip = (*secrets_prefix_or(secrets_prefix) ? floe_str_starts(e, prefix) : unprefixed_secret_name(e)) ||
+                named_in(e, set, nset);
     for (size_t j = 0; !skip && j < sizeof always_drop / sizeof always_drop[0]; j++) skip = floe_str_starts(e, always_drop[j]);
     for (size_t j = 0; !skip && drop && drop[j]; j++) skip = floe_str_starts(e, drop[j]);
     if (!skip) env[k++] = (char *)e;

@@ -110,6 +110,10 @@ int main(void) {
   CHECK(env[n] == NULL);
   CHECK(floe_secrets_child_env(NULL, drop, NULL, 0, &a, &env, &n, &err) == 0);
   CHECK(env_has(env, "KEEP_ME=") == 0 && env_has(env, "DAGSTER__") == 0 && env_has(env, "OSO__API__TOKEN=") == 1);
+  /* secrets.prefix "": secrets are read from GROUP__KEY, so no child gets any such variable */
+  setenv("DB__PASSWORD", "hunter2secret", 1);
+  CHECK(floe_secrets_child_env("", NULL, NULL, 0, &a, &env, &n, &err) == 0);
+  CHECK(env_has(env, "DB__PASSWORD=") == 0 && env_has(env, "OSO__API__TOKEN=") == 0 && env_has(env, "KEEP_ME=1") == 1);
   floe_arena_free(&a);
   floe_secrets_close(s);
   TEST_MAIN_END();
