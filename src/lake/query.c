@@ -301,7 +301,10 @@ static int lock_down(floe_lake *l, floe_engine *e, const floe_vec *files, floe_e
   }
   /* parquet_metadata_cache: the files are immutable, and a query binds them more than once (its check of
    * column types, the display wrapper, the scan) */
-  floe_buf_puts(&q, "]; SET parquet_metadata_cache=true; SET enable_external_access=false; SET lock_configuration=true;");
+  /* temp_directory empty: a query larger than memory fails instead of spilling into the working directory
+   * (DuckDB's default ".tmp", up to 90% of the free disk) */
+  floe_buf_puts(&q, "]; SET parquet_metadata_cache=true; SET temp_directory=''; SET enable_external_access=false; "
+                     "SET lock_configuration=true;");
   int rc = floe_engine_exec(e, floe_buf_str(&q), err);
   floe_buf_free(&q);
   floe_buf_free(&last_ok);

@@ -160,5 +160,9 @@ expect_out "name"
 expect_rc 0 q "SUMMARIZE oso.t"
 expect_rc 0 q "SELECT count(*) AS n FROM '$DATA'" --format csv   # a data file of the lake may be read
 [ "$OUT" = $'n\n2' ] || fail "reading a data file of the lake: $OUT"
+# a query larger than memory does not spill into the working directory (DuckDB's default temp_directory
+# is ".tmp" there, up to 90% of the free disk): spilling is off, such a query fails with Out of Memory
+expect_rc 0 q "SELECT current_setting('temp_directory') AS t" --format csv
+[ "$OUT" = $'t\n' ] || [ "$OUT" = "t" ] || fail "queries may spill to disk: temp_directory = $OUT"
 [ "$(state)" = "$BEFORE" ] || fail "a read-only query changed the files"
 echo "ok ($n attempts refused)"
