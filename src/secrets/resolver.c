@@ -338,6 +338,52 @@ static int add_percent_encoded(floe_secrets *s, const char *p, size_t len) {
   return rc;
 }
 
+/* The value JSON-escaped the way other common encoders write it, when that differs from floe's own form:
+ * Python's json.dumps (ensure_ascii: every non-ASCII character and DEL as \\uXXXX) and Go's encoding/json
+ * (<, > and & as \\u003c \\u003e \\u0026, U+2028/9 escaped). A program printing its config as JSON must not
+ * get a secret past redaction because it holds an & or an e-acute. Invalid UTF-8: only floe's form. */
+static int add_foreign_json(floe_secrets *s, const unsigned char *p, size_t len) {
+  int rc = 0;
+  for (int go = 0; go < 2 && !rc; go++) {
+    floe_buf b;
+    floe_buf_init(&b, 0);
+    bool differs = false, ok = true;
+    for (size_t i = 0; i < len && ok && !rc;) {
+      unsigned c = p[i], cp = c, n = 1;
+      if (c >= 0x80) { /* decode one UTF-8 sequence */
+        n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+        ok = n && i + n <= len;
+        cp = ok ? c & (0x3F >> (n - 1)) : 0;
+        for (unsigned k = 1; ok && k < n; k++) {
+          ok = (p[i + k] & 0xC0) == 0x80;
+          cp = cp << 6 | (p[i + k] & 0x3F);
+        }
+        if (!ok) break;
+      }
+      bool esc = go ? (c == '<' || c == '>' || c == '&' || cp == 0x2028 || cp == 0x2029) : (c == 0x7f || c >= 0x80);
+      if (esc && cp > 0xFFFF) { /* a surrogate pair, as Python writes it */
+        cp -= 0x10000;
+        rc = floe_buf_printf(&b, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+      } else if (esc) {
+        rc = floe_buf_printf(&b, "\\u%04x", cp);
+      } else {
+        floe_buf j;
+        floe_buf_init(&j, 0);
+        rc = floe_buf_json_strn(&j, (const char *)p + i, n);
+        if (!rc) rc = floe_buf_append(&b, j.p + 1, j.len - 2);
+        if (j.p) sodium_memzero(j.p, j.len);
+        floe_buf_free(&j);
+      }
+      differs |= esc;
+      i += n;
+    }
+    if (!rc && ok && differs) rc = add_one(s, b.p, b.len);
+    if (b.p) sodium_memzero(b.p, b.len);
+    floe_buf_free(&b);
+  }
+  return rc;
+}
+
 /* password = value in a libpq key=value string: unquoted up to whitespace, or 'quoted' with \' and \\. */
 static int add_keyword_password(floe_secrets *s, const char *p) {
   int rc = 0;
@@ -390,6 +436,7 @@ int floe_secrets_add_redaction(floe_secrets *s, const void *value, size_t len) {
     if (rc) return rc;
   }
   if ((rc = add_percent_encoded(s, p, len))) return rc;
+  if (!memchr(p, 0, len) && (rc = add_foreign_json(s, (const unsigned char *)p, len))) return rc;
   if (memchr(p, '\n', len)) {
     const char *e = p + len;
     for (const char *a = p; a < e;) {

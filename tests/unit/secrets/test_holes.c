@@ -110,6 +110,13 @@ int main(void) {
   CHECK(env[n] == NULL);
   CHECK(floe_secrets_child_env(NULL, drop, NULL, 0, &a, &env, &n, &err) == 0);
   CHECK(env_has(env, "KEEP_ME=") == 0 && env_has(env, "DAGSTER__") == 0 && env_has(env, "OSO__API__TOKEN=") == 1);
+  /* a secret JSON-escaped by Python's json.dumps (ensure_ascii) and by Go's encoding/json is caught too */
+  CHECK(floe_secrets_add_redaction(s, "Pa&ss\xc3\xa9word\x7f", 12) == 0);
+  floe_buf_init(&b, 0);
+  CHECK(floe_secrets_redact(s, "py \"Pa&ss\\u00e9word\\u007f\" go \"Pa\\u0026ss\xc3\xa9word\x7f\"", 49, &b) == 0);
+  CHECK_STR(floe_buf_str(&b), "py \"********\" go \"********\"");
+  floe_buf_free(&b);
+
   /* secrets.prefix "": secrets are read from GROUP__KEY, so no child gets any such variable */
   setenv("DB__PASSWORD", "hunter2secret", 1);
   CHECK(floe_secrets_child_env("", NULL, NULL, 0, &a, &env, &n, &err) == 0);
