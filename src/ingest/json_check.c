@@ -455,6 +455,17 @@ static int out_chunk(lines *L, FILE *copy, const char *what, const unsigned char
 
 enum { CHUNK = 1 << 18 };
 
+/* Reads the next compressed chunk into in; *eof once rd has nothing more. */
+static int refill(ingest_read_fn rd, void *rd_ud, unsigned char *in, z_stream *zs, bool *eof, const char *what,
+                  floe_err *err) {
+  ssize_t r = rd(rd_ud, in, CHUNK);
+  if (r < 0) return floe_err_set(err, FLOE_EIO, "%s: read error", what);
+  *eof = r == 0;
+  zs->next_in = in;
+  zs->avail_in = (uInt)r;
+  return 0;
+}
+
 /* Inflates gzip members (one after another, as gzip(1) writes them with -c >>) from rd, the first n bytes
  * already in in. inflate checks each member's CRC-32 and length; the stream must end at a member's end. */
 static int gunzip(ingest_read_fn rd, void *rd_ud, unsigned char *in, size_t n, lines *L, FILE *copy, const char *what,
@@ -471,16 +482,7 @@ static int gunzip(ingest_read_fn rd, void *rd_ud, unsigned char *in, size_t n, l
   zs.next_in = in;
   zs.avail_in = (uInt)n;
   for (;;) {
-    if (!zs.avail_in && !eof) {
-      ssize_t r = rd(rd_ud, in, CHUNK);
-      if (r < 0) {
-        rc = floe_err_set(err, FLOE_EIO, "%s: read error", what);
-        break;
-      }
-      eof = r == 0;
-      zs.next_in = in;
-      zs.avail_in = (uInt)r;
-    }
+    if (!zs.avail_in && !eof && (rc = refill(rd, rd_ud, in, &zs, &eof, what, err))) break;
     zs.next_out = out;
     zs.avail_out = CHUNK;
     int z = inflate(&zs, Z_NO_FLUSH);
@@ -488,16 +490,8 @@ static int gunzip(ingest_read_fn rd, void *rd_ud, unsigned char *in, size_t n, l
     total += got;
     if ((rc = out_chunk(L, copy, what, out, got, err))) break;
     if (z == Z_STREAM_END) {
-      if (!zs.avail_in && !eof) { /* is there another member? */
-        ssize_t r = rd(rd_ud, in, CHUNK);
-        if (r < 0) {
-          rc = floe_err_set(err, FLOE_EIO, "%s: read error", what);
-          break;
-        }
-        eof = r == 0;
-        zs.next_in = in;
-        zs.avail_in = (uInt)r;
-      }
+      /* is there another member? */
+      if (!zs.avail_in && !eof && (rc = refill(rd, rd_ud, in, &zs, &eof, what, err))) break;
       if (!zs.avail_in) break; /* the end */
       if (zs.next_in[0] != 0x1f || (zs.avail_in > 1 && zs.next_in[1] != 0x8b)) {
         rc = floe_err_set(err, FLOE_EINPUT, "%s: corrupt gzip file: data after the end of the compressed stream", what);
