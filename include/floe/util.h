@@ -110,6 +110,12 @@ const char *floe_self_exe(void);
 /* ---- time */
 int64_t floe_now_us(void);      /* wall clock, microseconds since the epoch */
 int64_t floe_mono_us(void);     /* monotonic clock */
+/* The automation clock (schedules, sensors, queue, retention): floe_now_us() unless a test replaced it, through
+ * the env var FLOE_CLOCK_FILE (a file holding the instant, re-read on every call) or floe_clock_override(fn)
+ * (NULL restores the real clock). See src/util/clock.c. */
+int64_t floe_clock_now_us(void);
+void floe_clock_override(int64_t (*fn)(void));
+int floe_clock_is_fake(void);
 /* Formats microseconds since the epoch as ISO-8601 UTC into out (at least 32 bytes). */
 void floe_time_iso(int64_t us, char *out, size_t n);
 /* Parses "2026-01-02", "2026-01-02T03:04:05Z", or relative "1h", "2d", "30m"; returns 0 on success. */
