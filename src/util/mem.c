@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "floe/util.h"
 
 /* ---- allocation with fault injection: FLOE_FAIL_ALLOC_AT=N fails the Nth allocation. */
@@ -26,6 +27,11 @@ void *floe_malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
 void *floe_calloc(size_t n, size_t sz) { return should_fail() ? NULL : calloc(n ? n : 1, sz ? sz : 1); }
 void *floe_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
 void floe_free(void *p) { free(p); }
+
+/* jansson allocates through the same wrapper, so FLOE_FAIL_ALLOC_AT reaches its parser, its values and its
+ * encoder too. A constructor: every binary linking libfloe (floe, the unit tests) gets it before main runs,
+ * before any JSON value exists, and no front end can forget it. */
+__attribute__((constructor)) static void json_alloc_setup(void) { json_set_alloc_funcs(floe_malloc, floe_free); }
 char *floe_strdup(const char *s) { return s ? floe_strndup(s, strlen(s)) : NULL; }
 char *floe_strndup(const char *s, size_t n) {
   char *d = floe_malloc(n + 1);
