@@ -40,7 +40,8 @@ void floe_engine_close(floe_engine *e);
  * (joining DuckDB's threads, freeing its buffers: ~6 ms, a sixth of a short `floe query`). */
 void floe_engine_leave(floe_engine *e);
 
-/* Runs sql (one or more statements), discarding any result. */
+/* Runs sql (one or more statements), discarding any result. Every entry point refuses (FLOE_ENOMEM, nothing
+ * run) a NULL sql and one holding FLOE_BUF_FAILED: text from a buffer that ran out of memory. */
 int floe_engine_exec(floe_engine *e, const char *sql, floe_err *err) FLOE_WUR;
 int floe_engine_execf(floe_engine *e, floe_err *err, const char *fmt, ...) FLOE_WUR
     __attribute__((format(printf, 3, 4)));

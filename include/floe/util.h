@@ -32,7 +32,9 @@ char *floe_arena_printf(floe_arena *a, const char *fmt, ...) __attribute__((form
 void floe_arena_free(floe_arena *a);
 
 /* ---- buf: growable string with a hard cap. Always NUL-terminated. The owner frees with
- * floe_buf_free or takes the string with floe_buf_take (then the caller floe_free()s it). */
+ * floe_buf_free or takes the string with floe_buf_take (then the caller floe_free()s it).
+ * An append that fails (out of memory, or past the cap) fails the buffer for good (oom, sticky) and drops its
+ * text (len 0): a failed buffer never reads as the text built so far minus what did not fit. */
 typedef struct floe_buf {
   char *p;
   size_t len, cap, max; /* max 0 = 1 GiB */
@@ -48,9 +50,14 @@ int floe_buf_json_str(floe_buf *b, const char *s);
 /* The same for n bytes that may hold NUL (written \u0000). */
 int floe_buf_json_strn(floe_buf *b, const char *s, size_t n);
 void floe_buf_reset(floe_buf *b);
+/* The text, floe_malloc'd, for the caller to floe_free; NULL when the buffer failed (or out of memory). */
 char *floe_buf_take(floe_buf *b);
 void floe_buf_free(floe_buf *b);
-static inline const char *floe_buf_str(const floe_buf *b) { return b->p ? b->p : ""; }
+/* What a failed buffer reads as. Bytes 0xFF never occur in UTF-8, so no real text holds it and no parser
+ * accepts it; the engine refuses every statement that holds it (floe_engine_query). So SQL built in a failed
+ * buffer can never run, whether run directly, copied out or pasted into a larger statement. */
+#define FLOE_BUF_FAILED "\xff(out of memory)\xff"
+static inline const char *floe_buf_str(const floe_buf *b) { return b->oom ? FLOE_BUF_FAILED : b->p ? b->p : ""; }
 
 /* ---- vec: growable array of pointers. */
 typedef struct floe_vec {

@@ -216,6 +216,8 @@ void floe_engine_close(floe_engine *e) {
 
 int floe_engine_query(floe_engine *e, const char *sql, floe_result **out, floe_err *err) {
   *out = NULL;
+  if (!sql || strstr(sql, FLOE_BUF_FAILED)) /* a statement built in a failed buffer (see floe_buf_str) */
+    return floe_err_set(err, FLOE_ENOMEM, "out of memory while building an SQL statement (nothing was run)");
   floe_result *r = floe_calloc(1, sizeof *r);
   if (!r) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   int64_t t0 = floe_mono_us();

@@ -114,23 +114,26 @@ void floe_buf_init(floe_buf *b, size_t max) {
   b->max = max ? max : (size_t)1 << 30;
 }
 
+/* Fails the buffer for good and drops its text (see floe_buf in util.h): all of it is zeroed, since callers
+ * that wipe a secret they built wipe len bytes, and len is now 0. */
+static int buf_fail(floe_buf *b) {
+  b->oom = true;
+  b->len = 0;
+  if (b->p) memset(b->p, 0, b->cap);
+  return FLOE_ENOMEM;
+}
+
 static int buf_grow(floe_buf *b, size_t extra) {
   if (b->oom) return FLOE_ENOMEM;
   if (!b->max) b->max = (size_t)1 << 30;
   size_t need = b->len + extra + 1;
   if (need <= b->cap) return 0;
-  if (need > b->max) {
-    b->oom = true;
-    return FLOE_ENOMEM;
-  }
+  if (need > b->max) return buf_fail(b);
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap *= 2;
   if (cap > b->max) cap = b->max;
   char *p = floe_realloc(b->p, cap);
-  if (!p) {
-    b->oom = true;
-    return FLOE_ENOMEM;
-  }
+  if (!p) return buf_fail(b);
   b->p = p;
   b->cap = cap;
   return 0;
@@ -188,7 +191,12 @@ void floe_buf_reset(floe_buf *b) {
 
 char *floe_buf_take(floe_buf *b) {
   char *p = b->p;
-  if (!p) p = floe_strdup("");
+  if (b->oom) {
+    floe_free(p);
+    p = NULL;
+  } else if (!p) {
+    p = floe_strdup("");
+  }
   b->p = NULL;
   b->len = b->cap = 0;
   return p;

@@ -129,6 +129,34 @@ static void check_results(void) {
   CHECK(floe_engine_query_readonly(E, "SELECT 1 / 'a'", &r, &err) != 0);
 }
 
+/* SQL built in a buffer that ran out of memory never runs: not directly, not copied out, not pasted into
+ * a larger statement. Each statement below would create t (one row) from the text built before the failure. */
+static void check_failed_buffer(void) {
+  floe_err err = {0};
+  floe_buf b, outer;
+  floe_buf_init(&b, 40); /* a cap stands for the allocation that fails */
+  CHECK(floe_buf_puts(&b, "CREATE TABLE t AS SELECT 1 AS a") == 0);
+  CHECK(floe_buf_puts(&b, " WHERE a = 2 AND a = 3") == FLOE_ENOMEM);
+  CHECK(b.oom && b.len == 0);
+  CHECK(floe_engine_exec(E, floe_buf_str(&b), &err) == FLOE_ENOMEM);
+  CHECK_CONTAINS(err.msg, "out of memory");
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  CHECK(floe_engine_exec(E, floe_arena_strdup(&a, floe_buf_str(&b)), &err) == FLOE_ENOMEM);
+  floe_buf_init(&outer, 0);
+  CHECK(floe_buf_printf(&outer, "%s; SELECT 1", floe_buf_str(&b)) == 0);
+  CHECK(floe_engine_exec(E, floe_buf_str(&outer), &err) == FLOE_ENOMEM);
+  CHECK(floe_engine_exec(E, NULL, &err) == FLOE_ENOMEM);
+  CHECK(floe_buf_take(&b) == NULL);
+  floe_result *r = NULL;
+  CHECK(floe_engine_query(E, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'", &r, &err) == 0);
+  CHECK(r && floe_result_i64(r, 0, 0) == 0);
+  floe_result_free(r);
+  floe_buf_free(&outer);
+  floe_buf_free(&b);
+  floe_arena_free(&a);
+}
+
 int main(void) {
   floe_err err = {0};
   if (floe_engine_open(&E, 1, &err)) {
@@ -138,6 +166,7 @@ int main(void) {
   check_readonly();
   check_tables();
   check_results();
+  check_failed_buffer();
   floe_engine_close(E);
   TEST_MAIN_END();
 }
