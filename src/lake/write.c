@@ -266,6 +266,99 @@ static bool is_float(const char *type) {
   return !strcmp(type, "float") || !strcmp(type, "double");
 }
 
+/* The footer statistics of a column of Iceberg type t as SQL over parquet_metadata() rows, in seven
+ * slots: lo/hi as BIGINT (s[0], s[1]), as DOUBLE (s[2], s[3]), as text (s[4], s[5]), and the values in
+ * chunks that may hold NaNs (s[6]); NULL where the type has none. Decimal types are spliced into ar. */
+static void stat_exprs(floe_arena *ar, const char *t, const char *s[7]) {
+  for (int k = 0; k < 7; k++)
+    s[k] = NULL;
+  if (!strcmp(t, "int") || !strcmp(t, "long")) {
+    s[0] = "min(TRY_CAST(stats_min_value AS BIGINT))";
+    s[1] = "max(TRY_CAST(stats_max_value AS BIGINT))";
+  } else if (!strcmp(t, "boolean")) {
+    s[0] = "min(TRY_CAST(stats_min_value AS BOOLEAN)::INT)";
+    s[1] = "max(TRY_CAST(stats_max_value AS BOOLEAN)::INT)";
+  } else if (!strcmp(t, "date")) {
+    s[0] = "min(TRY_CAST(stats_min_value AS DATE) - DATE '1970-01-01')";
+    s[1] = "max(TRY_CAST(stats_max_value AS DATE) - DATE '1970-01-01')";
+  } else if (!strcmp(t, "timestamp")) {
+    s[0] = "min(epoch_us(TRY_CAST(stats_min_value AS TIMESTAMP)))";
+    s[1] = "max(epoch_us(TRY_CAST(stats_max_value AS TIMESTAMP)))";
+  } else if (!strcmp(t, "timestamptz")) {
+    s[0] = "min(epoch_us(TRY_CAST(stats_min_value AS TIMESTAMPTZ)))";
+    s[1] = "max(epoch_us(TRY_CAST(stats_max_value AS TIMESTAMPTZ)))";
+  } else if (is_float(t)) {
+    s[2] = "min(TRY_CAST(stats_min_value AS DOUBLE))";
+    s[3] = "max(TRY_CAST(stats_max_value AS DOUBLE))";
+    /* values in chunks without a min/max: those chunks may hold NaNs */
+    s[6] = "sum(CASE WHEN stats_min_value IS NULL THEN num_values - coalesce(stats_null_count, 0) ELSE 0 END)";
+  } else if (!strncmp(t, "decimal(", 8)) {
+    /* decimal text of the column's own type, so that the unscaled value is exact */
+    s[4] = floe_arena_printf(ar, "CAST(min(TRY_CAST(stats_min_value AS %s)) AS VARCHAR)", t);
+    s[5] = floe_arena_printf(ar, "CAST(max(TRY_CAST(stats_max_value AS %s)) AS VARCHAR)", t);
+    if (!s[4] || !s[5]) s[4] = s[5] = NULL;
+  } else if (!strcmp(t, "string")) {
+    s[4] = "min(stats_min_value)";
+    s[5] = "CASE WHEN bool_and(coalesce(max_is_exact, false)) THEN max(stats_max_value) END";
+  } else if (!strcmp(t, "binary")) {
+    /* stats_min_value shows a BLOB escaped (\xNN); the cast reads it back */
+    s[4] = "hex(min(TRY_CAST(stats_min_value AS BLOB)))";
+    s[5] = "hex(max(TRY_CAST(stats_max_value AS BLOB)))";
+  }
+}
+
+/* "SELECT k, id, <sums>, <the stat slots>, ... FROM cols LEFT JOIN md GROUP BY ..." over the
+ * schema's columns (a VALUES list), each slot one CASE on the column's type: one query whose size and
+ * depth grow with the number of distinct types, not of columns (a UNION ALL per column hit DuckDB's
+ * expression depth limit at 1,000 columns and took seconds from 500). */
+static int stats_query(floe_buf *q, floe_arena *ar, const char *path, const json_t *schema) {
+  static const char *const cast[7] = {"BIGINT", "BIGINT", "DOUBLE", "DOUBLE", "VARCHAR", "VARCHAR", "BIGINT"};
+  const json_t *fields = json_object_get(schema, "fields");
+  size_t i, ntypes = 0;
+  json_t *f;
+  const char **types = floe_arena_alloc(ar, (json_array_size(fields) + 1) * sizeof *types); /* distinct */
+  if (!types) return FLOE_ENOMEM;
+  floe_buf_puts(q, "WITH md AS (SELECT * FROM parquet_metadata(");
+  floe_buf_sql_str(q, path);
+  floe_buf_puts(q, ")), cols(k, id, name, t) AS (VALUES ");
+  json_array_foreach(fields, i, f) {
+    const char *t = json_string_value(json_object_get(f, "type"));
+    floe_buf_printf(q, "%s(%d, %lld, ", i ? ", " : "", (int)i, (long long)json_integer_value(json_object_get(f, "id")));
+    floe_buf_sql_str(q, json_string_value(json_object_get(f, "name")));
+    floe_buf_puts(q, ", ");
+    floe_buf_sql_str(q, t);
+    floe_buf_puts(q, ")");
+    size_t k = 0;
+    while (k < ntypes && strcmp(types[k], t))
+      k++;
+    if (k == ntypes) types[ntypes++] = t;
+  }
+  floe_buf_puts(q, ") SELECT c.k, c.id::BIGINT, sum(num_values)::BIGINT, sum(stats_null_count)::BIGINT, "
+                   "sum(total_compressed_size)::BIGINT");
+  for (int slot = 0; slot < 7; slot++) {
+    /* 11, 12 (before the NaN slot): every chunk has a null count; every chunk holding a value has a
+     * min/max (else the others' min/max bound nothing) */
+    if (slot == 6)
+      floe_buf_puts(q, ", count(stats_null_count) = count(md.path_in_schema), "
+                       "(bool_and(coalesce(stats_min_value IS NOT NULL OR num_values = stats_null_count, false)) "
+                       "FILTER (WHERE md.path_in_schema IS NOT NULL))::INT");
+    size_t whens = 0;
+    floe_buf_puts(q, ", (CASE c.t");
+    for (size_t k = 0; k < ntypes; k++) {
+      const char *s[7];
+      stat_exprs(ar, types[k], s);
+      if (!s[slot]) continue;
+      floe_buf_puts(q, " WHEN ");
+      floe_buf_sql_str(q, types[k]);
+      floe_buf_printf(q, " THEN %s", s[slot]);
+      whens++;
+    }
+    floe_buf_printf(q, "%s NULL END)::%s", whens ? " ELSE" : " WHEN NULL THEN", cast[slot]);
+  }
+  floe_buf_puts(q, " FROM cols AS c LEFT JOIN md ON md.path_in_schema = c.name GROUP BY c.k, c.id, c.t ORDER BY c.k");
+  return 0;
+}
+
 /* Builds the data_file record of a Parquet file floe just wrote: size, row count and per-column value
  * counts, null counts, NaN counts (float/double), sizes and bounds from the Parquet footer statistics.
  * DuckDB writes no min/max for a column chunk holding a NaN (and parquet_metadata() has no NaN count),
@@ -282,64 +375,9 @@ static int data_file_record(floe_engine *eng, const char *path, const json_t *sc
   floe_buf_init(&q, 0);
   floe_arena dec_ar; /* decimal type names spliced into the query */
   floe_arena_init(&dec_ar, 1024);
-  floe_buf_puts(&q, "WITH md AS (SELECT * FROM parquet_metadata(");
-  floe_buf_sql_str(&q, path);
-  floe_buf_puts(&q, ")) ");
-  size_t i;
-  json_t *f;
-  json_array_foreach(json_object_get(schema, "fields"), i, f) {
-    const char *t = json_string_value(json_object_get(f, "type"));
-    const char *name = json_string_value(json_object_get(f, "name"));
-    const char *lo_i = "NULL", *hi_i = "NULL", *lo_d = "NULL", *hi_d = "NULL", *lo_s = "NULL", *hi_s = "NULL";
-    const char *maybe_nan = "NULL";
-    if (!strcmp(t, "int") || !strcmp(t, "long")) {
-      lo_i = "min(TRY_CAST(stats_min_value AS BIGINT))";
-      hi_i = "max(TRY_CAST(stats_max_value AS BIGINT))";
-    } else if (!strcmp(t, "boolean")) {
-      lo_i = "min(TRY_CAST(stats_min_value AS BOOLEAN)::INT)";
-      hi_i = "max(TRY_CAST(stats_max_value AS BOOLEAN)::INT)";
-    } else if (!strcmp(t, "date")) {
-      lo_i = "min(TRY_CAST(stats_min_value AS DATE) - DATE '1970-01-01')";
-      hi_i = "max(TRY_CAST(stats_max_value AS DATE) - DATE '1970-01-01')";
-    } else if (!strcmp(t, "timestamp")) {
-      lo_i = "min(epoch_us(TRY_CAST(stats_min_value AS TIMESTAMP)))";
-      hi_i = "max(epoch_us(TRY_CAST(stats_max_value AS TIMESTAMP)))";
-    } else if (!strcmp(t, "timestamptz")) {
-      lo_i = "min(epoch_us(TRY_CAST(stats_min_value AS TIMESTAMPTZ)))";
-      hi_i = "max(epoch_us(TRY_CAST(stats_max_value AS TIMESTAMPTZ)))";
-    } else if (is_float(t)) {
-      lo_d = "min(TRY_CAST(stats_min_value AS DOUBLE))";
-      hi_d = "max(TRY_CAST(stats_max_value AS DOUBLE))";
-      /* values in chunks without a min/max: those chunks may hold NaNs */
-      maybe_nan = "sum(CASE WHEN stats_min_value IS NULL THEN num_values - coalesce(stats_null_count, 0) ELSE 0 END)";
-    } else if (!strncmp(t, "decimal(", 8)) {
-      /* decimal text of the column's own type, so that the unscaled value is exact */
-      lo_s = floe_arena_printf(&dec_ar, "CAST(min(TRY_CAST(stats_min_value AS %s)) AS VARCHAR)", t);
-      hi_s = floe_arena_printf(&dec_ar, "CAST(max(TRY_CAST(stats_max_value AS %s)) AS VARCHAR)", t);
-      if (!lo_s || !hi_s) lo_s = hi_s = "NULL";
-    } else if (!strcmp(t, "string")) {
-      lo_s = "min(stats_min_value)";
-      hi_s = "CASE WHEN bool_and(coalesce(max_is_exact, false)) THEN max(stats_max_value) END";
-    } else if (!strcmp(t, "binary")) {
-      /* stats_min_value shows a BLOB escaped (\xNN); the cast reads it back */
-      lo_s = "hex(min(TRY_CAST(stats_min_value AS BLOB)))";
-      hi_s = "hex(max(TRY_CAST(stats_max_value AS BLOB)))";
-    }
-    if (i) floe_buf_puts(&q, " UNION ALL ");
-    /* 12: every chunk holding a value has a min/max (else the others' min/max bound nothing) */
-    floe_buf_printf(&q,
-                    "SELECT %d AS k, %lld::BIGINT AS id, sum(num_values)::BIGINT, sum(stats_null_count)::BIGINT, "
-                    "sum(total_compressed_size)::BIGINT, (%s)::BIGINT, (%s)::BIGINT, (%s)::DOUBLE, (%s)::DOUBLE, "
-                    "(%s)::VARCHAR, (%s)::VARCHAR, count(stats_null_count) = count(*), "
-                    "bool_and(coalesce(stats_min_value IS NOT NULL OR num_values = stats_null_count, false))::INT, "
-                    "(%s)::BIGINT FROM md WHERE path_in_schema = ",
-                    (int)i, (long long)json_integer_value(json_object_get(f, "id")), lo_i, hi_i, lo_d, hi_d, lo_s,
-                    hi_s, maybe_nan);
-    floe_buf_sql_str(&q, name);
-  }
-  floe_buf_puts(&q, " ORDER BY k");
   floe_result *r = NULL, *scan = NULL;
-  int rc = floe_engine_query(eng, floe_buf_str(&q), &r, err);
+  int rc = stats_query(&q, &dec_ar, path, schema) ? floe_err_set(err, FLOE_ENOMEM, "out of memory")
+                                                  : floe_engine_query(eng, floe_buf_str(&q), &r, err);
   floe_buf_free(&q);
   floe_arena_free(&dec_ar);
   if (rc) {
