@@ -25,15 +25,18 @@ typedef struct col {
   bool typed;                  /* the one-pass load reads it as target already (ingest_ctx.typed_select) */
 } col;
 
-/* Types whose text DuckDB's readers parse exactly as CAST(text AS type) does (checked for the CSV reader:
- * spaces, signs, t/yes/1 as booleans, ISO dates and timestamps). The integer types and DECIMAL are left to
- * the cast and its exactness check (the reader rounds 1.5 to 2 and cannot be told not to), TIMESTAMPTZ to
- * the cast. */
-static bool reader_parses_like_cast(const char *t) {
-  static const char *const ok[] = {"DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP", NULL};
-  for (size_t i = 0; ok[i]; i++)
-    if (!strcasecmp(t, ok[i])) return true;
-  return false;
+/* The type to have DuckDB's readers parse text of type t as, when they parse it exactly as CAST(text AS t)
+ * does (checked for the CSV reader: spaces, signs, t/yes/1 as booleans, ISO dates and timestamps), or
+ * NULL. The integer types and DECIMAL are left to the cast and its exactness check (the reader rounds 1.5
+ * to 2 and cannot be told not to), TIMESTAMPTZ to the cast. A TIMESTAMP is read as TIMESTAMP_NS and a
+ * DATE as TIMESTAMP, which put_inexact then checks: the reader drops digits below a microsecond, and a
+ * DATE reader drops a time of day or any text after the date. */
+static const char *reader_type(const char *t) {
+  static const char *const ok[][2] = {{"DOUBLE", "DOUBLE"}, {"FLOAT", "FLOAT"}, {"BOOLEAN", "BOOLEAN"},
+                                      {"DATE", "TIMESTAMP"}, {"TIMESTAMP", "TIMESTAMP_NS"}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    if (!strcasecmp(t, ok[i][0])) return ok[i][1];
+  return NULL;
 }
 
 static bool is_nested(const char *t) {
@@ -186,6 +189,25 @@ static const char *put_inexact(floe_buf *b, const col *c, const char *type) {
     put_value(b, c);
     floe_buf_printf(b, " AS %s) AS %s) <> ", type, raw);
     put_value(b, c);
+  } else if (time_kind(type) == 2 && !strcmp(raw, "VARCHAR")) {
+    /* text: a fraction of a second with a nonzero digit past the sixth (the cast drops them) */
+    floe_buf_puts(b, "contains(");
+    put_value(b, c);
+    floe_buf_puts(b, ", '.') AND regexp_matches(");
+    put_value(b, c);
+    floe_buf_puts(b, ", ':[0-9]{2}[.][0-9]{6}[0-9]*[1-9]')");
+    return "it has digits below a microsecond, which an Iceberg v2 timestamp does not hold";
+  } else if (time_kind(type) == 1 && !strcmp(raw, "VARCHAR")) {
+    /* text: anything after the date that is not midnight (the cast reads "2024-01-01 10:00" and
+     * "2024-01-01 x" as 2024-01-01) */
+    floe_buf_puts(b, "length(trim(");
+    put_value(b, c);
+    floe_buf_puts(b, ")) > 10 AND TRY_CAST(");
+    put_value(b, c);
+    floe_buf_puts(b, " AS TIMESTAMP) IS DISTINCT FROM CAST(TRY_CAST(");
+    put_value(b, c);
+    floe_buf_puts(b, " AS DATE) AS TIMESTAMP)");
+    return "it has a time of day or text after the date";
   } else if (!strncasecmp(type, "TIMESTAMP", 9) && !strcasecmp(raw, "TIMESTAMP_NS")) {
     floe_buf_puts(b, "epoch_ns(");
     put_value(b, c);
@@ -536,10 +558,10 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
     size_t nt = 0;
     for (size_t i = 0; names && types && i < ncols; i++) {
       col *c = &cols[i];
-      if (!c->target || c->format || c->nested || strcmp(c->raw_type, "VARCHAR") || !reader_parses_like_cast(c->target))
+      if (!c->target || c->format || c->nested || strcmp(c->raw_type, "VARCHAR") || !reader_type(c->target))
         continue;
       names[nt] = c->name;
-      types[nt++] = c->target;
+      types[nt++] = reader_type(c->target);
     }
     const char *typed = nt ? cx->typed_select(cx, names, types, nt) : NULL;
     if (typed) {
@@ -547,7 +569,10 @@ int ingest_shape(ingest_ctx *cx, floe_lake *l, const char *table, char **select,
       floe_buf_printf(&inner, " FROM (%s) AS __floe_raw", typed);
       for (size_t i = 0; i < ncols; i++)
         for (size_t k = 0; k < nt; k++)
-          if (cols[i].name == names[k]) cols[i].typed = true;
+          if (cols[i].name == names[k]) {
+            cols[i].raw_type = types[k]; /* the target itself, or a wider type put_converted checks */
+            cols[i].typed = same_type(types[k], cols[i].target);
+          }
       floe_buf_reset(&out);
       put_output(&out, cols, ncols, how);
     }

@@ -172,8 +172,8 @@ FLOE_TRACE_SQL=1 expect_rc 0 f asset materialize --select oso.lenient
 log=$P/.floe/logs/$(last_run)/oso.lenient.err
 [ "$(grep -E ' ms: COPY |FROM read_csv' $log | grep -vc ' ms: DESCRIBE ')" = 1 ] || fail "clean CSV read more than once: $(grep 'floe: sql' $log | cut -c1-160)"
 grep -q 'count(__reason)' $log && fail "clean CSV ran the checked pass"
-# (dates by the reader; integers as text, cast and checked exact: the reader would round 1.5 to 2)
-grep -q "'id': 'VARCHAR', 'at': 'DATE'" $log || fail "declared types not parsed by the CSV reader: $(grep 'floe: sql' $log | cut -c1-200)"
+# (dates by the reader, as timestamps that must be midnight; integers as text, cast and checked exact: the reader would round 1.5 to 2)
+grep -q "'id': 'VARCHAR', 'at': 'TIMESTAMP'" $log || fail "declared types not parsed by the CSV reader: $(grep 'floe: sql' $log | cut -c1-200)"
 before=$(q 'SELECT count(*) FROM oso.lenient')
 printf 'id,at\n3,2024-01-03\nfour,2024-01-04\n' > $P/data/strict.csv
 FLOE_TRACE_SQL=1 expect_rc 0 f asset materialize --select oso.lenient
