@@ -1,5 +1,5 @@
 /* lake.h — the lake: Apache Iceberg v2 tables (Parquet data files, Avro manifests, metadata JSON)
- * published through a JDBC/SQL-schema catalog in the instance database.
+ * published through a JDBC/SQL-schema catalog kept by the instance store (floe_store_catalog_*).
  *
  * Writes are copy-on-write and atomic: data, manifests, manifest list and metadata file are written
  * first; a compare-and-swap of metadata_location in the catalog publishes them. A writer that loses the
@@ -18,8 +18,8 @@
 
 typedef struct floe_lake floe_lake;
 
-/* Opens the lake: warehouse directory (created when missing), the SQLite instance database holding the
- * catalog tables (created IF NOT EXISTS; WAL, busy_timeout), and the catalog name. Caller closes. */
+/* Opens the lake: warehouse directory (created when missing), the instance store at db_path that keeps the
+ * catalog (floe_store_open: created and migrated as needed), and the catalog name. Caller closes. */
 int floe_lake_open(const char *warehouse, const char *db_path, const char *catalog, floe_lake **out,
                    floe_err *err) FLOE_WUR;
 /* Same with the project's warehouse, db_path and name. */

@@ -164,8 +164,35 @@ int floe_store_materialization_list(floe_store *s, floe_arena *a, floe_materiali
 int floe_store_asset_last_status(floe_store *s, floe_arena *a, const char ***keys, int **statuses, size_t *n,
                                  floe_err *err) FLOE_WUR;
 
-/* Raw access for modules that keep their own tables in the instance database (e.g. the Iceberg
- * SQL catalog). Returns the backend handle (sqlite3*) or NULL for other backends. */
+/* Raw access to the backend handle (sqlite3*; NULL for other backends), for tests. Modules keep their tables
+ * behind the functions of this interface (the Iceberg catalog too: floe_store_catalog_*), never through it. */
 void *floe_store_sqlite_handle(floe_store *s);
+
+
+/* ---- The Iceberg SQL catalog: tables iceberg_tables and iceberg_namespace_properties in the JDBC catalog's
+ * schema, so pyiceberg's SqlCatalog and Java's JdbcCatalog open the same database. `catalog` is the catalog
+ * name (floe: the project's name). Only rows with iceberg_type 'TABLE' or NULL are tables. */
+typedef struct floe_catalog_entry {
+  const char *ns, *name, *metadata_location;
+} floe_catalog_entry;
+
+/* The catalog's write lock: a store write transaction (end it with floe_store_end) whose commit is durable, as
+ * every catalog commit is. While it is held no other process publishes a table version. */
+int floe_store_catalog_lock(floe_store *s, floe_err *err) FLOE_WUR;
+/* The table's metadata_location (arena). FLOE_ENOTFOUND when the catalog has no such table. */
+int floe_store_catalog_get(floe_store *s, floe_arena *a, const char *catalog, const char *ns, const char *name,
+                           const char **metadata_location, floe_err *err) FLOE_WUR;
+/* The catalog's tables, by namespace and name (arena array). */
+int floe_store_catalog_list(floe_store *s, floe_arena *a, const char *catalog, floe_catalog_entry **out, size_t *n,
+                            floe_err *err) FLOE_WUR;
+/* Publishes a table version. old NULL creates the table (and its namespace when missing): FLOE_ECONFLICT when
+ * it exists. Otherwise one compare-and-swap of metadata_location from old to new_loc (previous_metadata_location
+ * becomes old): FLOE_ECONFLICT when it is no longer old (another writer won: reload and retry). Durable once
+ * it returns (or, inside floe_store_begin, once that transaction commits). */
+int floe_store_catalog_swap(floe_store *s, const char *catalog, const char *ns, const char *name, const char *old,
+                            const char *new_loc, floe_err *err) FLOE_WUR;
+/* Removes the table from the catalog (its files are not touched); FLOE_ENOTFOUND when it is not there. */
+int floe_store_catalog_drop(floe_store *s, const char *catalog, const char *ns, const char *name,
+                            floe_err *err) FLOE_WUR;
 
 #endif

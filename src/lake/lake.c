@@ -46,7 +46,7 @@ void floe_lake_close(floe_lake *l) {
   floe_free(l->cache_loc);
   json_decref(l->cache_meta);
   lake_global_ref(-1);
-  if (l->db) sqlite3_close(l->db);
+  floe_store_close(l->store);
   floe_free(l->warehouse);
   floe_free(l->db_path);
   floe_free(l->catalog);

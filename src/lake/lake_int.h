@@ -3,14 +3,14 @@
 #define FLOE_LAKE_INT_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include "floe/engine.h"
 #include "floe/lake.h"
+#include "floe/store.h"
 #include "floe/util.h"
 
 struct floe_lake {
   char *warehouse, *db_path, *catalog;
-  sqlite3 *db;
+  floe_store *store;       /* the instance store: keeps the catalog */
   floe_engine *eng;        /* write engine, opened lazily */
   floe_vec attempt_files;  /* char*: files written by the current commit attempt (removed on conflict) */
   floe_vec data_files;     /* char*: data files written before the commit loop, reused by every attempt */
@@ -74,10 +74,13 @@ int lake_catalog_swap(floe_lake *l, const char *ns, const char *name, const char
                       floe_err *err) FLOE_WUR;
 /* JSON array of [ns, name, metadata_location]. */
 int lake_catalog_list(floe_lake *l, json_t **out, floe_err *err) FLOE_WUR;
-/* Takes the catalog's write lock (a write transaction on the instance database): commits cannot swap
- * while maintenance decides what is unreferenced. unlock commits (or rolls back) it. */
+/* Removes the table from the catalog; FLOE_ENOTFOUND when it is not there. */
+int lake_catalog_drop(floe_lake *l, const char *ns, const char *name, floe_err *err) FLOE_WUR;
+/* Takes the catalog's write lock (a write transaction of the store): commits cannot swap while maintenance
+ * decides what is unreferenced. unlock ends it: commits when rc == 0 (a swap made under the lock is then
+ * published), rolls back otherwise; returns rc, or the commit's error. */
 int lake_catalog_lock(floe_lake *l, floe_err *err) FLOE_WUR;
-void lake_catalog_unlock(floe_lake *l);
+int lake_catalog_unlock(floe_lake *l, int rc, floe_err *err) FLOE_WUR;
 
 /* ---- table.c */
 typedef struct lake_table {

@@ -445,7 +445,7 @@ int floe_lake_orphans(floe_lake *l, bool remove, int min_age_s, floe_vec *paths,
       if (remove && floe_unlink_under(json_string_value(json_array_get(f, 1)), p, &ignore)) { /* gone or refused */
       }
     }
-  if (remove) lake_catalog_unlock(l);
+  if (remove) rc = lake_catalog_unlock(l, rc, err);
 out:
   json_decref(o.live.set);
   json_decref(o.live.dirs);

@@ -1035,8 +1035,7 @@ static int publish(floe_lake *l, lake_table *t, const char *path, floe_err *err)
                       t->ns, t->name, gone);
   else
     rc = lake_catalog_swap(l, t->ns, t->name, t->cat_loc, path, err);
-  lake_catalog_unlock(l);
-  return rc;
+  return lake_catalog_unlock(l, rc, err);
 }
 
 int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_fn mutate, void *ctx, int *attempts,

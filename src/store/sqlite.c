@@ -19,6 +19,7 @@ typedef struct sqlite_store {
   sqlite3 *db;
   int depth;   /* begin/commit nesting */
   bool failed; /* a statement of the open transaction failed: it must roll back */
+  bool durable; /* the open transaction is a catalog one: synchronous=FULL until it ends */
   char fail_msg[256];
   struct {
     const char *sql;
@@ -82,6 +83,18 @@ static const char *const migrations[] = {
     " ORDER BY COALESCE(end_us, start_us, 0) DESC) AS rn FROM steps WHERE status <> 'PENDING') WHERE rn = 1;"
     "CREATE TRIGGER steps_asset_status_ins AFTER INSERT ON steps WHEN new.status <> 'PENDING'" ASSET_STATUS_UPSERT
     "CREATE TRIGGER steps_asset_status_upd AFTER UPDATE ON steps WHEN new.status <> 'PENDING'" ASSET_STATUS_UPSERT,
+    /* 3: the Iceberg SQL catalog, in the JDBC catalog's schema exactly (pyiceberg's SqlCatalog and Java's
+     * JdbcCatalog open it). IF NOT EXISTS: the lake created these before they were the store's, and another
+     * catalog client may have created them first. */
+    "CREATE TABLE IF NOT EXISTS iceberg_tables ("
+    " catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL,"
+    " table_name VARCHAR(255) NOT NULL, metadata_location VARCHAR(1000),"
+    " previous_metadata_location VARCHAR(1000), iceberg_type VARCHAR(5),"
+    " PRIMARY KEY (catalog_name, table_namespace, table_name));"
+    "CREATE TABLE IF NOT EXISTS iceberg_namespace_properties ("
+    " catalog_name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL,"
+    " property_key VARCHAR(255), property_value VARCHAR(1000),"
+    " PRIMARY KEY (catalog_name, namespace, property_key));",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -241,6 +254,32 @@ static int sq_end(floe_store *b, int rc, floe_err *err) {
   int crc = exec_retry(s, "COMMIT", err);
   if (crc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return crc;
+}
+
+/* Ends the transaction (sq_end); a catalog transaction then gives the connection back its NORMAL sync. */
+static int sq_end_sync(floe_store *b, int rc, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  rc = sq_end(b, rc, err);
+  if (s->depth == 0 && s->durable) {
+    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    s->durable = false;
+  }
+  return rc;
+}
+
+/* A write transaction whose commit is durable: synchronous=FULL syncs the WAL at its commit, which a catalog
+ * commit needs (once a lake commit returns, a power loss must not take the table back). The rest of the store
+ * runs with NORMAL (a power loss may lose its last transactions, never corrupt them). SQLite refuses to change
+ * the setting inside a transaction: nested in an open one, the commit is as durable as that one. */
+static int sq_catalog_begin(floe_store *b, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  if (s->depth == 0 && sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) == SQLITE_OK) s->durable = true;
+  int rc = sq_begin(b, err);
+  if (rc && s->depth == 0 && s->durable) {
+    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    s->durable = false;
+  }
+  return rc;
 }
 
 static void sq_close(floe_store *b) {
@@ -600,11 +639,130 @@ static int sq_asset_last_status(floe_store *b, floe_arena *a, const char ***keys
 
 static void *sq_handle(floe_store *b) { return ((sqlite_store *)b)->db; }
 
+/* ---- the Iceberg SQL catalog */
+
+#define CATALOG_TABLE "catalog_name=? AND table_namespace=? AND table_name=?"
+#define IS_TABLE "(iceberg_type IS NULL OR iceberg_type='TABLE')"
+
+static int sq_catalog_get(floe_store *b, floe_arena *a, const char *catalog, const char *ns, const char *name,
+                          const char **loc, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT metadata_location FROM iceberg_tables WHERE " CATALOG_TABLE " AND " IS_TABLE;
+  *loc = NULL;
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, catalog);
+  bind_text(st, 2, ns);
+  bind_text(st, 3, name);
+  int src = sqlite3_step(st), rc = 0;
+  bool ok = true;
+  if (src == SQLITE_ROW) *loc = col_text_ok(a, st, 0, &ok);
+  if (!ok) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  else if (src == SQLITE_DONE) rc = floe_err_set(err, FLOE_ENOTFOUND, "no table %s.%s in the lake catalog", ns, name);
+  else if (src != SQLITE_ROW) rc = db_err(s, err, "catalog lookup");
+  else if (!*loc) rc = floe_err_set(err, FLOE_EFORMAT, "table %s.%s: the catalog has no metadata_location", ns, name);
+  unprep(s, st);
+  return rc;
+}
+
+static bool read_catalog_entry(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_catalog_entry *r = rec;
+  bool ok = true;
+  r->ns = col_text_ok(a, st, 0, &ok);
+  r->name = col_text_ok(a, st, 1, &ok);
+  r->metadata_location = col_text_ok(a, st, 2, &ok);
+  if (ok && !r->ns) r->ns = "";
+  if (ok && !r->name) r->name = "";
+  return ok;
+}
+
+static int sq_catalog_list(floe_store *b, floe_arena *a, const char *catalog, floe_catalog_entry **out, size_t *n,
+                           floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables"
+                            " WHERE catalog_name=? AND " IS_TABLE " ORDER BY 1, 2";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, catalog);
+  return collect_rows(s, st, a, sizeof **out, read_catalog_entry, (void **)out, n, err);
+}
+
+/* Runs a catalog write; *changed = rows it changed. Outside a transaction it commits durably on its own. */
+static int catalog_write(sqlite_store *s, sqlite3_stmt *st, int *changed, floe_err *err) {
+  bool own = s->depth == 0;
+  int rc = own ? sq_catalog_begin(&s->base, err) : 0;
+  if (!rc) {
+    rc = step_done(s, st, err);
+    *changed = rc ? 0 : sqlite3_changes(s->db);
+  }
+  unprep(s, st);
+  return own ? sq_end_sync(&s->base, rc, err) : rc;
+}
+
+static int catalog_create(sqlite_store *s, const char *catalog, const char *ns, const char *name, const char *loc,
+                          floe_err *err) {
+  /* A namespace exists when it has a property row (as pyiceberg writes it). */
+  static const char ns_sql[] = "INSERT OR IGNORE INTO iceberg_namespace_properties VALUES (?, ?, 'exists', 'true')";
+  static const char sql[] = "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name,"
+                            " metadata_location, previous_metadata_location, iceberg_type)"
+                            " VALUES (?, ?, ?, ?, NULL, 'TABLE') ON CONFLICT DO NOTHING";
+  int rc = sq_catalog_begin(&s->base, err), changed = 0;
+  sqlite3_stmt *st = rc ? NULL : prep(s, ns_sql, err);
+  if (!rc && !st) rc = FLOE_EDB;
+  if (!rc) {
+    bind_text(st, 1, catalog);
+    bind_text(st, 2, ns);
+    rc = catalog_write(s, st, &changed, err);
+  }
+  if (!rc && !(st = prep(s, sql, err))) rc = FLOE_EDB;
+  if (!rc) {
+    bind_text(st, 1, catalog);
+    bind_text(st, 2, ns);
+    bind_text(st, 3, name);
+    bind_text(st, 4, loc);
+    rc = catalog_write(s, st, &changed, err);
+    if (!rc && changed != 1) rc = floe_err_set(err, FLOE_ECONFLICT, "table %s.%s already exists in the catalog", ns, name);
+  }
+  return sq_end_sync(&s->base, rc, err);
+}
+
+static int sq_catalog_swap(floe_store *b, const char *catalog, const char *ns, const char *name, const char *old,
+                           const char *new_loc, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  if (!old) return catalog_create(s, catalog, ns, name, new_loc, err);
+  static const char sql[] = "UPDATE iceberg_tables SET metadata_location=?, previous_metadata_location=?"
+                            " WHERE " CATALOG_TABLE " AND metadata_location=?";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, new_loc);
+  bind_text(st, 2, old);
+  bind_text(st, 3, catalog);
+  bind_text(st, 4, ns);
+  bind_text(st, 5, name);
+  bind_text(st, 6, old);
+  int changed = 0, rc = catalog_write(s, st, &changed, err);
+  if (!rc && changed != 1) rc = floe_err_set(err, FLOE_ECONFLICT, "table %s.%s was changed concurrently", ns, name);
+  return rc;
+}
+
+static int sq_catalog_drop(floe_store *b, const char *catalog, const char *ns, const char *name, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "DELETE FROM iceberg_tables WHERE " CATALOG_TABLE " AND " IS_TABLE;
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, catalog);
+  bind_text(st, 2, ns);
+  bind_text(st, 3, name);
+  int changed = 0, rc = catalog_write(s, st, &changed, err);
+  if (!rc && !changed) rc = floe_err_set(err, FLOE_ENOTFOUND, "no table %s.%s in the lake catalog", ns, name);
+  return rc;
+}
+
 static const floe_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
     .begin = sq_begin,
-    .end = sq_end,
+    .end = sq_end_sync,
     .run_create = sq_run_create,
     .run_transition = sq_run_transition,
     .run_heartbeat = sq_run_heartbeat,
@@ -619,6 +777,11 @@ static const floe_store_ops sqlite_ops = {
     .mat_list = sq_mat_list,
     .asset_last_status = sq_asset_last_status,
     .sqlite_handle = sq_handle,
+    .catalog_begin = sq_catalog_begin,
+    .catalog_get = sq_catalog_get,
+    .catalog_list = sq_catalog_list,
+    .catalog_swap = sq_catalog_swap,
+    .catalog_drop = sq_catalog_drop,
 };
 
 int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err) {

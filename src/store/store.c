@@ -110,3 +110,19 @@ int floe_store_asset_last_status(floe_store *s, floe_arena *a, const char ***key
   return s->ops->asset_last_status(s, a, keys, st, n, err);
 }
 void *floe_store_sqlite_handle(floe_store *s) { return s->ops->sqlite_handle ? s->ops->sqlite_handle(s) : NULL; }
+int floe_store_catalog_lock(floe_store *s, floe_err *err) { return s->ops->catalog_begin(s, err); }
+int floe_store_catalog_get(floe_store *s, floe_arena *a, const char *catalog, const char *ns, const char *name,
+                           const char **loc, floe_err *err) {
+  return s->ops->catalog_get(s, a, catalog, ns, name, loc, err);
+}
+int floe_store_catalog_list(floe_store *s, floe_arena *a, const char *catalog, floe_catalog_entry **out, size_t *n,
+                            floe_err *err) {
+  return s->ops->catalog_list(s, a, catalog, out, n, err);
+}
+int floe_store_catalog_swap(floe_store *s, const char *catalog, const char *ns, const char *name, const char *old,
+                            const char *new_loc, floe_err *err) {
+  return s->ops->catalog_swap(s, catalog, ns, name, old, new_loc, err);
+}
+int floe_store_catalog_drop(floe_store *s, const char *catalog, const char *ns, const char *name, floe_err *err) {
+  return s->ops->catalog_drop(s, catalog, ns, name, err);
+}

@@ -27,6 +27,14 @@ typedef struct floe_store_ops {
   int (*mat_list)(floe_store *s, floe_arena *a, floe_materialization_rec **out, size_t *n, floe_err *err);
   int (*asset_last_status)(floe_store *s, floe_arena *a, const char ***keys, int **st, size_t *n, floe_err *err);
   void *(*sqlite_handle)(floe_store *s);
+  int (*catalog_begin)(floe_store *s, floe_err *err);
+  int (*catalog_get)(floe_store *s, floe_arena *a, const char *catalog, const char *ns, const char *name,
+                     const char **loc, floe_err *err);
+  int (*catalog_list)(floe_store *s, floe_arena *a, const char *catalog, floe_catalog_entry **out, size_t *n,
+                      floe_err *err);
+  int (*catalog_swap)(floe_store *s, const char *catalog, const char *ns, const char *name, const char *old,
+                      const char *new_loc, floe_err *err);
+  int (*catalog_drop)(floe_store *s, const char *catalog, const char *ns, const char *name, floe_err *err);
 } floe_store_ops;
 
 struct floe_store {

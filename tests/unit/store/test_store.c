@@ -389,6 +389,87 @@ static void test_migrate_v1(void) {
   floe_store_close(s);
 }
 
+
+/* The Iceberg SQL catalog through the store: the JDBC catalog's schema exactly, create and compare-and-swap
+ * commits that report a lost race as FLOE_ECONFLICT, namespaces as pyiceberg writes them, other catalogs and
+ * views invisible, drop, and a database whose catalog tables another client created first. */
+static int sql_int(floe_store *s, const char *sql) {
+  sqlite3_stmt *st;
+  int v = -1;
+  if (sqlite3_prepare_v2(floe_store_sqlite_handle(s), sql, -1, &st, NULL) != SQLITE_OK) return -2;
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+static void test_catalog(void) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/cat.db", dir);
+  sqlite3 *h;
+  /* pyiceberg's SqlCatalog (SQLAlchemy) created the tables and a table of another catalog, and a view */
+  CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+  CHECK(sqlite3_exec(h,
+      "CREATE TABLE iceberg_tables (catalog_name VARCHAR(255) NOT NULL, table_namespace VARCHAR(255) NOT NULL,"
+      " table_name VARCHAR(255) NOT NULL, metadata_location VARCHAR(1000), previous_metadata_location VARCHAR(1000),"
+      " iceberg_type VARCHAR(5), PRIMARY KEY (catalog_name, table_namespace, table_name));"
+      "INSERT INTO iceberg_tables VALUES ('other', 'oso', 't', '/x/1.json', NULL, 'TABLE'),"
+      " ('cat', 'oso', 'v', '/x/v.json', NULL, 'VIEW'), ('cat', 'oso', 'old', '/x/o.json', NULL, NULL);",
+      NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(h);
+  floe_err err = {0};
+  floe_store *s;
+  CHECK(floe_store_open(path, &s, &err) == 0);
+  const char *cols = "SELECT group_concat(name || ':' || pk, ',') FROM pragma_table_info('%s')";
+  char q[200];
+  snprintf(q, sizeof q, cols, "iceberg_namespace_properties");
+  sqlite3_stmt *st;
+  CHECK(sqlite3_prepare_v2(floe_store_sqlite_handle(s), q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+  CHECK_STR((const char *)sqlite3_column_text(st, 0), "catalog_name:1,namespace:2,property_key:3,property_value:0");
+  sqlite3_finalize(st);
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  const char *loc = NULL;
+  CHECK(floe_store_catalog_get(s, &a, "cat", "oso", "t", &loc, &err) == FLOE_ENOTFOUND && !loc);
+  CHECK(floe_store_catalog_get(s, &a, "cat", "oso", "v", &loc, &err) == FLOE_ENOTFOUND);
+  CHECK(floe_store_catalog_get(s, &a, "cat", "oso", "old", &loc, &err) == 0);
+  CHECK_STR(loc, "/x/o.json");
+  CHECK(floe_store_catalog_swap(s, "cat", "oso", "t", NULL, "/w/1.json", &err) == 0);
+  CHECK(floe_store_catalog_swap(s, "cat", "oso", "t", NULL, "/w/1b.json", &err) == FLOE_ECONFLICT);
+  CHECK(sql_int(s, "SELECT count(*) FROM iceberg_namespace_properties WHERE catalog_name='cat' AND namespace='oso'"
+                   " AND property_key='exists' AND property_value='true'") == 1);
+  CHECK(floe_store_catalog_swap(s, "cat", "oso", "t", "/w/1.json", "/w/2.json", &err) == 0);
+  CHECK(floe_store_catalog_swap(s, "cat", "oso", "t", "/w/1.json", "/w/2b.json", &err) == FLOE_ECONFLICT);
+  CHECK_CONTAINS(err.msg, "changed concurrently");
+  CHECK(sql_int(s, "SELECT count(*) FROM iceberg_tables WHERE catalog_name='cat' AND table_name='t' AND"
+                   " metadata_location='/w/2.json' AND previous_metadata_location='/w/1.json' AND iceberg_type='TABLE'") == 1);
+  /* a swap inside a transaction that rolls back publishes nothing */
+  CHECK(floe_store_begin(s, &err) == 0);
+  CHECK(floe_store_catalog_swap(s, "cat", "oso", "t", "/w/2.json", "/w/3.json", &err) == 0);
+  CHECK(floe_store_end(s, FLOE_EIO, &err) == FLOE_EIO);
+  CHECK(floe_store_catalog_get(s, &a, "cat", "oso", "t", &loc, &err) == 0);
+  CHECK_STR(loc, "/w/2.json");
+  CHECK(floe_store_catalog_swap(s, "cat", "a.b", "z", NULL, "/w/z.json", &err) == 0);
+  floe_catalog_entry *list;
+  size_t n = 0;
+  CHECK(floe_store_catalog_list(s, &a, "cat", &list, &n, &err) == 0 && n == 3);
+  CHECK(n == 3 && !strcmp(list[0].ns, "a.b") && !strcmp(list[1].name, "old") && !strcmp(list[2].name, "t"));
+  CHECK(floe_store_catalog_drop(s, "cat", "oso", "t", &err) == 0);
+  CHECK(floe_store_catalog_drop(s, "cat", "oso", "t", &err) == FLOE_ENOTFOUND);
+  CHECK(floe_store_catalog_drop(s, "cat", "oso", "v", &err) == FLOE_ENOTFOUND); /* a view is not a table */
+  CHECK(floe_store_catalog_get(s, &a, "other", "oso", "t", &loc, &err) == 0);
+  CHECK_STR(loc, "/x/1.json");
+  floe_arena_free(&a);
+  floe_store_close(s);
+  /* a fresh database gets the same schema */
+  CHECK(floe_store_open(db, &s, &err) == 0);
+  snprintf(q, sizeof q, cols, "iceberg_tables");
+  CHECK(sqlite3_prepare_v2(floe_store_sqlite_handle(s), q, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+  CHECK_STR((const char *)sqlite3_column_text(st, 0), "catalog_name:1,table_namespace:2,table_name:3,"
+            "metadata_location:0,previous_metadata_location:0,iceberg_type:0");
+  sqlite3_finalize(st);
+  floe_store_close(s);
+}
+
 int main(void) {
   if (!mkdtemp(dir)) return 1;
   snprintf(db, sizeof db, "%s/floe.db", dir);
@@ -399,6 +480,7 @@ int main(void) {
   test_rollback();
   test_read_error();
   test_migrate_v1();
+  test_catalog();
   CHECK(floe_store_open("/nonexistent/dir/floe.db", &(floe_store *){0}, &(floe_err){0}) == FLOE_EDB);
   floe_rmtree(dir);
   TEST_MAIN_END();
