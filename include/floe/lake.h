@@ -117,4 +117,69 @@ void floe_lake_query_missing_table(floe_lake *l, floe_engine *e, const char *sql
 /* The write engine the lake uses (opened on first use; owned by the lake). */
 int floe_lake_engine(floe_lake *l, floe_engine **out, floe_err *err) FLOE_WUR;
 
+
+/* ---- What a table is, for front ends (`floe lake tables/describe/snapshots`): read from its current metadata,
+ * so no caller walks metadata JSON. Strings and arrays live in the caller's arena. */
+typedef struct floe_lake_column {
+  int64_t id;
+  const char *name;
+  const char *type; /* the Iceberg type ("long", "decimal(10, 2)"); "struct", "list" or "map" when nested */
+  bool required;
+} floe_lake_column;
+
+typedef struct floe_lake_partition_field {
+  const char *transform, *name; /* "month", "bucket[16]", ...; the partition field's name */
+  int64_t source_id;
+} floe_lake_partition_field;
+
+typedef struct floe_lake_ref {
+  const char *name, *type; /* type: "branch" or "tag" */
+  int64_t snapshot_id;
+} floe_lake_ref;
+
+typedef struct floe_lake_snapshot {
+  int64_t id, parent_id; /* parent_id 0: none */
+  int64_t timestamp_ms;
+  const char *operation;          /* NULL when the summary has none */
+  int64_t added_rows, total_rows; /* -1 when the summary does not say */
+} floe_lake_snapshot;
+
+typedef struct floe_lake_info {
+  const char *location, *metadata_location, *uuid;
+  int format_version;
+  int64_t current_snapshot_id; /* 0: no snapshot yet */
+  int64_t total_rows;          /* of the current snapshot (its summary); -1 when it does not say */
+  int64_t schema_id;
+  floe_lake_column *columns;
+  size_t ncolumns;
+  floe_lake_partition_field *partition; /* the default spec; none = unpartitioned */
+  size_t npartition;
+  floe_lake_ref *refs;
+  size_t nrefs;
+  floe_lake_snapshot *snapshots; /* oldest first */
+  size_t nsnapshots;
+  /* What floe refuses to do with this table and why, one sentence each ("reads: ...", "writes: ...",
+   * "maintenance: ..."); none when floe reads and writes it fully. */
+  const char **refused;
+  size_t nrefused;
+} floe_lake_info;
+
+/* The table as floe_lake_info. A table floe cannot open at all (format-version 3, unreadable metadata) is the
+ * error (FLOE_EUNSUPPORTED, FLOE_EFORMAT, ...) that every other operation on it gives. */
+int floe_lake_describe(floe_lake *l, const char *table, floe_arena *a, floe_lake_info *out, floe_err *err) FLOE_WUR;
+/* The current metadata's "snapshots" array as JSON text (floe_malloc'd), as the Iceberg spec spells it. */
+int floe_lake_snapshots_json(floe_lake *l, const char *table, char **json_text, floe_err *err) FLOE_WUR;
+
+/* Adds an existing Iceberg table (another engine's, or floe's elsewhere) to the catalog under `table`, by
+ * its metadata file (a local path, relative to the working directory, or a file: URL), without copying
+ * anything. Checked first: the file parses, its format version is 1 or 2 (3 is FLOE_EUNSUPPORTED), its
+ * current snapshot exists, and that snapshot's manifest list, manifests and data files are there and
+ * readable; a table the catalog already has is FLOE_ECONFLICT. *out (optional) describes the table,
+ * with what floe will refuse to do with it. */
+int floe_lake_register(floe_lake *l, const char *table, const char *metadata_location, floe_arena *a,
+                       floe_lake_info *out, floe_err *err) FLOE_WUR;
+/* Removes the table from the catalog; none of its files is touched. *metadata_location (optional,
+ * floe_malloc'd) is where its metadata was. FLOE_ENOTFOUND when the catalog has no such table. */
+int floe_lake_unregister(floe_lake *l, const char *table, char **metadata_location, floe_err *err) FLOE_WUR;
+
 #endif

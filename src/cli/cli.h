@@ -81,4 +81,6 @@ int cmd_lake_tag(floe_cli *c);
 int cmd_lake_expire(floe_cli *c);
 int cmd_lake_orphans(floe_cli *c);
 int cmd_lake_delete(floe_cli *c);
+int cmd_lake_register(floe_cli *c);
+int cmd_lake_unregister(floe_cli *c);
 #endif

@@ -199,6 +199,62 @@ int cmd_query(floe_cli *c) {
 
 /* ---------------------------------------------------------------- floe lake ... */
 
+/* An error about a table without the "table NAME: " its message starts with. */
+static const char *table_error(const floe_err *err, const char *table) {
+  size_t n = strlen(table);
+  if (!strncmp(err->msg, "table ", 6) && !strncmp(err->msg + 6, table, n) && !strncmp(err->msg + 6 + n, ": ", 2))
+    return err->msg + 8 + n;
+  return err->msg;
+}
+
+/* "reads and writes; maintenance": the what of each refusal. */
+static void refused_kinds(const floe_lake_info *t, floe_buf *b) {
+  for (size_t i = 0; i < t->nrefused; i++) {
+    const char *colon = strchr(t->refused[i], ':');
+    floe_buf_printf(b, "%s%.*s", i ? "; " : "", colon ? (int)(colon - t->refused[i]) : (int)strlen(t->refused[i]),
+                    t->refused[i]);
+  }
+}
+
+static void print_table_line(const char *name, const floe_lake_info *t, int rc, const floe_err *err, bool as_json,
+                             bool first) {
+  floe_buf b;
+  floe_buf_init(&b, 0);
+  if (as_json) {
+    floe_buf_puts(&b, first ? "{\"table\":" : ",{\"table\":");
+    floe_buf_json_str(&b, name);
+    if (rc) {
+      floe_buf_printf(&b, ",\"rows\":null,\"snapshots\":null,\"%s\":", rc == FLOE_EUNSUPPORTED ? "unsupported" : "error");
+      floe_buf_json_str(&b, table_error(err, name));
+    } else {
+      if (t->total_rows >= 0) floe_buf_printf(&b, ",\"rows\":%lld", (long long)t->total_rows);
+      else floe_buf_puts(&b, ",\"rows\":null");
+      floe_buf_printf(&b, ",\"snapshots\":%zu,\"refused\":[", t->nsnapshots);
+      for (size_t i = 0; i < t->nrefused; i++) {
+        if (i) floe_buf_putc(&b, ',');
+        floe_buf_json_str(&b, t->refused[i]);
+      }
+      floe_buf_putc(&b, ']');
+    }
+    floe_buf_putc(&b, '}');
+  } else if (rc) {
+    floe_buf_printf(&b, "%-40s %s: %s\n", name, rc == FLOE_EUNSUPPORTED ? "unsupported" : "unreadable",
+                    table_error(err, name));
+  } else {
+    char rows[32] = "?";
+    if (t->total_rows >= 0) snprintf(rows, sizeof rows, "%lld", (long long)t->total_rows);
+    floe_buf_printf(&b, "%-40s %12s rows  %4zu snapshot%s", name, rows, t->nsnapshots, t->nsnapshots == 1 ? "" : "s");
+    if (t->nrefused) {
+      floe_buf_puts(&b, "  refused: ");
+      refused_kinds(t, &b);
+      floe_buf_puts(&b, " (lake describe)");
+    }
+    floe_buf_putc(&b, '\n');
+  }
+  fputs(floe_buf_str(&b), stdout);
+  floe_buf_free(&b);
+}
+
 int cmd_lake_tables(floe_cli *c) {
   bool as_json = cli_flag(c, "--json");
   int n = cli_positionals(c, 0, 0);
@@ -208,62 +264,58 @@ int cmd_lake_tables(floe_cli *c) {
   if (rc) return rc;
   floe_err err = {0};
   floe_vec names = {0};
-  if (floe_lake_tables(l, &names, &err)) {
-    rc = cli_fail(&err);
-  } else {
-    if (as_json) putchar('[');
-    else if (!names.len)
-      fprintf(stderr, "no tables yet in %s (ingest assets create them: floe asset materialize --select ...)\n",
-              floe_lake_warehouse(l));
-    for (size_t i = 0; i < names.len; i++) {
-      char *meta = NULL;
-      json_t *m = NULL;
-      if (!floe_lake_metadata(l, names.items[i], &meta, NULL, &err)) m = json_loads(meta, 0, NULL);
-      floe_free(meta);
-      int64_t cur = json_integer_value(json_object_get(m, "current-snapshot-id"));
-      const char *rows = "0";
-      json_t *s;
-      size_t k;
-      json_array_foreach(json_object_get(m, "snapshots"), k, s) {
-        if (json_integer_value(json_object_get(s, "snapshot-id")) == cur)
-          rows = json_string_value(json_object_get(json_object_get(s, "summary"), "total-records"));
-      }
-      if (as_json)
-        printf("%s{\"table\":\"%s\",\"rows\":%s,\"snapshots\":%zu}", i ? "," : "", (char *)names.items[i],
-               rows ? rows : "0", json_array_size(json_object_get(m, "snapshots")));
-      else
-        printf("%-40s %12s rows  %4zu snapshot%s\n", (char *)names.items[i], rows ? rows : "0",
-               json_array_size(json_object_get(m, "snapshots")),
-               json_array_size(json_object_get(m, "snapshots")) == 1 ? "" : "s");
-      json_decref(m);
-      floe_free(names.items[i]);
-    }
-    if (as_json) puts("]");
-    floe_vec_free(&names);
+  if (floe_lake_tables(l, &names, &err)) return cli_fail(&err);
+  if (as_json) putchar('[');
+  else if (!names.len)
+    fprintf(stderr, "no tables yet in %s (ingest assets create them: floe asset materialize --select ...)\n",
+            floe_lake_warehouse(l));
+  for (size_t i = 0; i < names.len; i++) {
+    /* a table floe cannot open is listed with the reason, never as an empty table */
+    floe_arena a;
+    floe_arena_init(&a, 0);
+    floe_lake_info t;
+    floe_err terr = {0};
+    int trc = floe_lake_describe(l, names.items[i], &a, &t, &terr);
+    print_table_line(names.items[i], &t, trc, &terr, as_json, i == 0);
+    floe_arena_free(&a);
+    floe_free(names.items[i]);
   }
-  return rc;
-}
-
-static int load_meta(floe_cli *c, floe_lake *l, const char *table, json_t **m, char **loc) {
-  floe_err err = {0};
-  char *text = NULL;
-  if (floe_lake_metadata(l, table, &text, loc, &err)) return cli_fail(&err);
-  *m = json_loads(text, 0, NULL);
-  floe_free(text);
-  (void)c;
+  if (as_json) puts("]");
+  floe_vec_free(&names);
   return 0;
 }
 
-static const char *ref_names(json_t *m, json_int_t id, char *buf, size_t n) {
+static const char *ref_names(const floe_lake_info *t, int64_t id, char *buf, size_t n) {
   buf[0] = 0;
-  const char *k;
-  json_t *r;
-  json_object_foreach(json_object_get(m, "refs"), k, r) {
-    if (json_integer_value(json_object_get(r, "snapshot-id")) != id) continue;
+  for (size_t i = 0; i < t->nrefs; i++) {
+    if (t->refs[i].snapshot_id != id) continue;
     size_t len = strlen(buf);
-    snprintf(buf + len, n - len, "%s%s", len ? "," : "", k);
+    snprintf(buf + len, n - len, "%s%s", len ? "," : "", t->refs[i].name);
   }
   return buf;
+}
+
+static void print_describe(const char *table, const floe_lake_info *t) {
+  printf("table:     %s\nlocation:  %s\nmetadata:  %s\nformat:    Iceberg v%d\nuuid:      %s\n", table,
+         t->location ? t->location : "-", t->metadata_location, t->format_version, t->uuid ? t->uuid : "-");
+  printf("snapshot:  %lld (%zu snapshots)\n", (long long)t->current_snapshot_id, t->nsnapshots);
+  printf("schema %lld:\n", (long long)t->schema_id);
+  for (size_t i = 0; i < t->ncolumns; i++) {
+    const floe_lake_column *col = &t->columns[i];
+    bool nested = col->type && (!strcmp(col->type, "struct") || !strcmp(col->type, "list") || !strcmp(col->type, "map"));
+    printf("  %4lld  %-32s %-16s %s\n", (long long)col->id, col->name ? col->name : "?",
+           nested ? "(nested)" : col->type ? col->type : "?", col->required ? "required" : "optional");
+  }
+  printf("partitioned by:");
+  if (!t->npartition) printf(" (unpartitioned)");
+  for (size_t i = 0; i < t->npartition; i++)
+    printf("%s %s(field %lld) as %s", i ? "," : "", t->partition[i].transform ? t->partition[i].transform : "?",
+           (long long)t->partition[i].source_id, t->partition[i].name ? t->partition[i].name : "?");
+  printf("\nrefs:\n");
+  for (size_t i = 0; i < t->nrefs; i++)
+    printf("  %-20s %-7s %lld\n", t->refs[i].name, t->refs[i].type ? t->refs[i].type : "?",
+           (long long)t->refs[i].snapshot_id);
+  for (size_t i = 0; i < t->nrefused; i++) printf("%s %s\n", i ? "          " : "refused:  ", t->refused[i]);
 }
 
 int cmd_lake_describe(floe_cli *c) {
@@ -273,59 +325,20 @@ int cmd_lake_describe(floe_cli *c) {
   floe_lake *l;
   int rc = cli_lake(c, &l);
   if (rc) return rc;
-  json_t *m = NULL;
-  char *loc = NULL;
-  if (!(rc = load_meta(c, l, c->argv[0], &m, &loc))) {
-    if (as_json) {
-      char *s = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-      puts(s);
-      free(s);
-    } else {
-      json_int_t cur = json_integer_value(json_object_get(m, "current-snapshot-id"));
-      printf("table:     %s\nlocation:  %s\nmetadata:  %s\nformat:    Iceberg v%lld\nuuid:      %s\n", c->argv[0],
-             json_string_value(json_object_get(m, "location")), loc,
-             (long long)json_integer_value(json_object_get(m, "format-version")),
-             json_string_value(json_object_get(m, "table-uuid")));
-      printf("snapshot:  %lld (%zu snapshots)\n", (long long)cur, json_array_size(json_object_get(m, "snapshots")));
-      json_int_t sid = json_integer_value(json_object_get(m, "current-schema-id"));
-      json_t *schema = NULL, *s;
-      size_t i;
-      json_array_foreach(json_object_get(m, "schemas"), i, s) {
-        if (json_integer_value(json_object_get(s, "schema-id")) == sid) schema = s;
-      }
-      printf("schema %lld:\n", (long long)sid);
-      json_t *f;
-      json_array_foreach(json_object_get(schema, "fields"), i, f) {
-        json_t *ty = json_object_get(f, "type");
-        printf("  %4lld  %-32s %-16s %s\n", (long long)json_integer_value(json_object_get(f, "id")),
-               json_string_value(json_object_get(f, "name")), json_is_string(ty) ? json_string_value(ty) : "(nested)",
-               json_is_true(json_object_get(f, "required")) ? "required" : "optional");
-      }
-      json_int_t spid = json_integer_value(json_object_get(m, "default-spec-id"));
-      json_array_foreach(json_object_get(m, "partition-specs"), i, s) {
-        if (json_integer_value(json_object_get(s, "spec-id")) != spid) continue;
-        printf("partitioned by:");
-        size_t j;
-        json_t *pf;
-        if (!json_array_size(json_object_get(s, "fields"))) printf(" (unpartitioned)");
-        json_array_foreach(json_object_get(s, "fields"), j, pf) {
-          printf("%s %s(field %lld) as %s", j ? "," : "", json_string_value(json_object_get(pf, "transform")),
-                 (long long)json_integer_value(json_object_get(pf, "source-id")),
-                 json_string_value(json_object_get(pf, "name")));
-        }
-        printf("\n");
-      }
-      const char *k;
-      json_t *r;
-      printf("refs:\n");
-      json_object_foreach(json_object_get(m, "refs"), k, r) {
-        printf("  %-20s %-7s %lld\n", k, json_string_value(json_object_get(r, "type")),
-               (long long)json_integer_value(json_object_get(r, "snapshot-id")));
-      }
-    }
+  floe_err err = {0};
+  if (as_json) { /* the metadata itself, as the Iceberg spec spells it */
+    char *text = NULL;
+    if (floe_lake_metadata(l, c->argv[0], &text, NULL, &err)) return cli_fail(&err);
+    puts(text);
+    floe_free(text);
+    return 0;
   }
-  json_decref(m);
-  floe_free(loc);
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_lake_info t;
+  if (floe_lake_describe(l, c->argv[0], &a, &t, &err)) rc = cli_fail(&err);
+  else print_describe(c->argv[0], &t);
+  floe_arena_free(&a);
   return rc;
 }
 
@@ -336,35 +349,70 @@ int cmd_lake_snapshots(floe_cli *c) {
   floe_lake *l;
   int rc = cli_lake(c, &l);
   if (rc) return rc;
-  json_t *m = NULL;
-  char *loc = NULL;
-  if (!(rc = load_meta(c, l, c->argv[0], &m, &loc))) {
-    json_t *snaps = json_object_get(m, "snapshots");
-    if (as_json) {
-      char *s = json_dumps(snaps, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-      puts(s);
-      free(s);
-    } else {
-      printf("%-20s %-20s %-24s %-10s %12s %12s  %s\n", "snapshot_id", "parent_id", "committed_at", "operation",
-             "added_rows", "total_rows", "refs");
-      size_t i;
-      json_t *s;
-      json_array_foreach(snaps, i, s) {
-        char ts[40], refs[256], parent[32] = "-";
-        json_int_t id = json_integer_value(json_object_get(s, "snapshot-id"));
-        floe_time_iso(json_integer_value(json_object_get(s, "timestamp-ms")) * 1000, ts, sizeof ts);
-        if (json_object_get(s, "parent-snapshot-id"))
-          snprintf(parent, sizeof parent, "%lld", (long long)json_integer_value(json_object_get(s, "parent-snapshot-id")));
-        json_t *sum = json_object_get(s, "summary");
-        const char *added = json_string_value(json_object_get(sum, "added-records"));
-        const char *total = json_string_value(json_object_get(sum, "total-records"));
-        printf("%-20lld %-20s %-24s %-10s %12s %12s  %s\n", (long long)id, parent, ts,
-               json_string_value(json_object_get(sum, "operation")), added ? added : "-", total ? total : "-",
-               ref_names(m, id, refs, sizeof refs));
-      }
-    }
+  floe_err err = {0};
+  if (as_json) {
+    char *text = NULL;
+    if (floe_lake_snapshots_json(l, c->argv[0], &text, &err)) return cli_fail(&err);
+    puts(text);
+    floe_free(text);
+    return 0;
   }
-  json_decref(m);
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_lake_info t;
+  if (floe_lake_describe(l, c->argv[0], &a, &t, &err)) {
+    floe_arena_free(&a);
+    return cli_fail(&err);
+  }
+  printf("%-20s %-20s %-24s %-10s %12s %12s  %s\n", "snapshot_id", "parent_id", "committed_at", "operation",
+         "added_rows", "total_rows", "refs");
+  for (size_t i = 0; i < t.nsnapshots; i++) {
+    const floe_lake_snapshot *s = &t.snapshots[i];
+    char ts[40], refs[256], parent[32] = "-", added[32] = "-", total[32] = "-";
+    floe_time_iso(s->timestamp_ms * 1000, ts, sizeof ts);
+    if (s->parent_id) snprintf(parent, sizeof parent, "%lld", (long long)s->parent_id);
+    if (s->added_rows >= 0) snprintf(added, sizeof added, "%lld", (long long)s->added_rows);
+    if (s->total_rows >= 0) snprintf(total, sizeof total, "%lld", (long long)s->total_rows);
+    printf("%-20lld %-20s %-24s %-10s %12s %12s  %s\n", (long long)s->id, parent, ts,
+           s->operation ? s->operation : "-", added, total, ref_names(&t, s->id, refs, sizeof refs));
+  }
+  floe_arena_free(&a);
+  return 0;
+}
+
+int cmd_lake_register(floe_cli *c) {
+  int n = cli_positionals(c, 2, 2);
+  if (n < 0) return -n;
+  floe_lake *l;
+  int rc = cli_lake(c, &l);
+  if (rc) return rc;
+  floe_err err = {0};
+  floe_arena a;
+  floe_arena_init(&a, 0);
+  floe_lake_info t;
+  if (floe_lake_register(l, c->argv[0], c->argv[1], &a, &t, &err)) {
+    rc = cli_fail(&err);
+  } else {
+    char rows[32] = "?";
+    if (t.total_rows >= 0) snprintf(rows, sizeof rows, "%lld", (long long)t.total_rows);
+    printf("%s: registered %s (Iceberg v%d, %s rows, %zu snapshot%s); no file was copied\n", c->argv[0],
+           t.metadata_location, t.format_version, rows, t.nsnapshots, t.nsnapshots == 1 ? "" : "s");
+    for (size_t i = 0; i < t.nrefused; i++) printf("  floe refuses %s\n", t.refused[i]);
+  }
+  floe_arena_free(&a);
+  return rc;
+}
+
+int cmd_lake_unregister(floe_cli *c) {
+  int n = cli_positionals(c, 1, 1);
+  if (n < 0) return -n;
+  floe_lake *l;
+  int rc = cli_lake(c, &l);
+  if (rc) return rc;
+  floe_err err = {0};
+  char *loc = NULL;
+  if (floe_lake_unregister(l, c->argv[0], &loc, &err)) rc = cli_fail(&err);
+  else printf("%s: removed from the catalog; its files are untouched (metadata %s)\n", c->argv[0], loc);
   floe_free(loc);
   return rc;
 }

@@ -45,6 +45,8 @@ static const command commands[] = {
     {"lake tag", cmd_lake_tag, "TABLE NAME [--snapshot ID] [--branch]", "create or move a tag (or branch) to a snapshot", false},
     {"lake delete", cmd_lake_delete, "TABLE --where PREDICATE", "delete rows (copy-on-write: rewrites only files holding them)", false},
     {"lake expire", cmd_lake_expire, "TABLE [--older-than TIME|AGE] [--retain-last N]", "expire old snapshots and delete the files only they used", false},
+    {"lake register", cmd_lake_register, "TABLE METADATA_LOCATION", "add an existing Iceberg table to the catalog (no copy), after checking what can be read", false},
+    {"lake unregister", cmd_lake_unregister, "TABLE", "remove a table from the catalog, leaving its files", false},
     {"lake orphans", cmd_lake_orphans, "[--delete] [--min-age SECONDS]", "files no table references (killed or failed writes), also in directories of no table", false},
     {"__run-worker", cmd_internal_run_worker, "RUN_ID", "internal: execute a run", true},
     {"__step", cmd_internal_step, "RUN_ID ASSET", "internal: execute one built-in step", true},

@@ -82,6 +82,11 @@ int lake_catalog_drop(floe_lake *l, const char *ns, const char *name, floe_err *
 int lake_catalog_lock(floe_lake *l, floe_err *err) FLOE_WUR;
 int lake_catalog_unlock(floe_lake *l, int rc, floe_err *err) FLOE_WUR;
 
+/* ---- info.c */
+/* FLOE_EUNSUPPORTED (saying why) when floe must not write to the table: a format-version 1 table, a partition
+ * transform the writer does not compute. Every data write checks it before writing anything. */
+int lake_write_refused(const json_t *meta, const char *table, floe_err *err) FLOE_WUR;
+
 /* ---- table.c */
 typedef struct lake_table {
   char *ns, *name;

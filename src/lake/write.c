@@ -819,7 +819,7 @@ int floe_lake_write(floe_lake *l, const char *table, const char *select_sql, con
   }
   floe_result_free(r);
   /* 2. The schema to write with: the table's, evolved by the source; or a new one. */
-  if ((rc = lake_table_load(l, table, true, &t, err))) goto out;
+  if ((rc = lake_table_load(l, table, true, &t, err)) || (rc = lake_write_refused(t.meta, table, err))) goto out;
   json_t *fields;
   json_int_t last_id;
   if (t.meta) {
@@ -905,6 +905,7 @@ int floe_lake_delete(floe_lake *l, const char *table, const char *predicate, flo
   memset(info, 0, sizeof *info);
   lake_table t;
   int rc = lake_table_load(l, table, false, &t, err);
+  if (!rc && (rc = lake_write_refused(t.meta, table, err))) lake_table_free(&t);
   if (rc) return rc;
   write_ctx c = {.table = table, .predicate = predicate, .info = info, .added = json_array(), .is_delete = true};
   c.base_schema_id = json_integer_value(json_object_get(t.meta, "current-schema-id"));
