@@ -103,6 +103,9 @@ int lake_table_load(floe_lake *l, const char *table, bool allow_missing, lake_ta
 void lake_table_free(lake_table *t);
 /* Strips a file: scheme from an Iceberg location. */
 const char *lake_local_path(const char *loc);
+/* A local path as the table writes its locations: with the file: or file:// prefix of meta's "location" when
+ * it has one, bare otherwise (floe_malloc'd; NULL when out of memory). One style per table. */
+char *lake_styled_path(const json_t *meta, const char *local);
 /* A path as it is now: a path under a moved table's old location mapped to the new one (floe_malloc'd),
  * or NULL when it needs no change. */
 char *lake_map_path(floe_lake *l, const char *path);

@@ -1,6 +1,7 @@
 /* table.c — Iceberg table metadata: loading, scan planning (manifest list -> manifests -> data files),
  * building snapshots (fast append: untouched manifests are carried over as they are) and the optimistic
  * commit loop against the catalog. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +30,16 @@ const char *lake_local_path(const char *loc) {
   if (!strncmp(loc, "file://", 7)) return loc + 7;
   if (!strncmp(loc, "file:", 5)) return loc + 5;
   return loc;
+}
+
+char *lake_styled_path(const json_t *meta, const char *local) {
+  const char *loc = json_string_value(json_object_get(meta, "location"));
+  size_t pre = loc ? (size_t)(lake_local_path(loc) - loc) : 0;
+  char *s = NULL;
+  if (asprintf(&s, "%.*s%s", (int)pre, loc ? loc : "", local) < 0) return NULL;
+  char *r = floe_strdup(s);
+  free(s);
+  return r;
 }
 
 char *lake_table_location(floe_lake *l, const char *ns, const char *name) {
@@ -87,8 +98,12 @@ char *lake_map_path(floe_lake *l, const char *path) {
 }
 
 static void map_member(floe_lake *l, json_t *obj, const char *key) {
-  char *m = lake_map_path(l, json_string_value(json_object_get(obj, key)));
-  if (m) json_object_set_new(obj, key, json_string(m));
+  const char *v = json_string_value(json_object_get(obj, key));
+  char *m = lake_map_path(l, v), *styled = NULL;
+  /* the path keeps its style (file:// or bare) */
+  if (m && asprintf(&styled, "%.*s%s", (int)(lake_local_path(v) - v), v, m) >= 0)
+    json_object_set_new(obj, key, json_string(styled));
+  free(styled);
   floe_free(m);
 }
 
@@ -714,13 +729,15 @@ static int write_manifest(floe_lake *l, lake_table *t, const json_t *meta, int s
       json_t *es = json_object_get(e, "sequence_number");
       if (st != 1 && json_is_integer(es) && json_integer_value(es) < min_seq) min_seq = json_integer_value(es);
     }
-    *mf_out = json_pack("{ss sI si si sI sI sI si si si sI sI sI so sn}", "manifest_path", path, "manifest_length",
+    char *stored = lake_styled_path(meta, path);
+    *mf_out = json_pack("{ss sI si si sI sI sI si si si sI sI sI so sn}", "manifest_path", stored ? stored : path, "manifest_length",
                         (json_int_t)size, "partition_spec_id", spec_id, "content", 0, "sequence_number",
                         (json_int_t)seq, "min_sequence_number", (json_int_t)min_seq, "added_snapshot_id",
                         (json_int_t)snap_id, "added_files_count", (int)counts[0], "existing_files_count",
                         (int)counts[1], "deleted_files_count", (int)counts[2], "added_rows_count", (json_int_t)rows[0],
                         "existing_rows_count", (json_int_t)rows[1], "deleted_rows_count", (json_int_t)rows[2],
                         "partitions", partition_summaries(meta, spec, entries), "key_metadata");
+    floe_free(stored);
   }
   (void)t;
   free(path);
@@ -890,8 +907,14 @@ static int phase_added(snap_build *sb, floe_err *err) {
   size_t i;
   json_t *df;
   json_array_foreach(ch->added, i, df) {
-    json_array_append_new(entries, json_pack("{si sI sn sn sO}", "status", 1, "snapshot_id", (json_int_t)sb->snap_id,
-                                             "sequence_number", "file_sequence_number", "data_file", df));
+    /* the path in the style of the table's location (a copy: the records are reused by a retried attempt) */
+    const char *fp = json_string_value(json_object_get(df, "file_path"));
+    char *stored = fp ? lake_styled_path(sb->meta, lake_local_path(fp)) : NULL;
+    json_t *d = stored && strcmp(stored, fp) ? json_copy(df) : json_incref(df);
+    if (d != df) json_object_set_new(d, "file_path", json_string(stored));
+    floe_free(stored);
+    json_array_append_new(entries, json_pack("{si sI sn sn so}", "status", 1, "snapshot_id", (json_int_t)sb->snap_id,
+                                             "sequence_number", "file_sequence_number", "data_file", d));
     ch->added_rows += json_integer_value(json_object_get(df, "record_count"));
   }
   json_t *nmf = NULL;
@@ -960,9 +983,11 @@ static int phase_publish(snap_build *sb, floe_err *err) {
     return rc;
   }
   json_int_t now = (json_int_t)(floe_now_us() / 1000);
+  char *stored = lake_styled_path(meta, path);
   json_t *snap = json_pack("{sI sI sI ss so sO}", "snapshot-id", (json_int_t)sb->snap_id, "sequence-number",
-                           (json_int_t)sb->seq, "timestamp-ms", now, "manifest-list", path, "summary",
+                           (json_int_t)sb->seq, "timestamp-ms", now, "manifest-list", stored ? stored : path, "summary",
                            snapshot_summary(sb), "schema-id", json_object_get(meta, "current-schema-id"));
+  floe_free(stored);
   free(path);
   if (sb->parent) json_object_set_new(snap, "parent-snapshot-id", json_integer(sb->parent));
   json_array_append_new(json_object_get(meta, "snapshots"), snap);
@@ -1018,6 +1043,91 @@ static const char *first_missing(const floe_vec *files) {
   return NULL;
 }
 
+/* metadata-log: the previous metadata file (as the table spells its locations), bounded as Java bounds it. */
+static void log_previous(const lake_table *t, json_t *nm) {
+  json_t *mlog = json_object_get(nm, "metadata-log");
+  /* a fresh array: the mutation may share this one with the cached base metadata */
+  mlog = json_is_array(mlog) ? json_copy(mlog) : json_array();
+  json_object_set_new(nm, "metadata-log", mlog);
+  char *prev = lake_styled_path(t->meta, t->loc);
+  json_array_append_new(mlog, json_pack("{sI ss}", "timestamp-ms",
+                                        json_integer_value(json_object_get(t->meta, "last-updated-ms")),
+                                        "metadata-file", prev ? prev : t->loc));
+  floe_free(prev);
+  while (json_array_size(mlog) > METADATA_LOG_MAX) json_array_remove(mlog, 0);
+}
+
+/* A metadata file of the path-based (Hadoop) convention: v<N>.metadata.json, found through version-hint.text. */
+static bool hadoop_named(const char *loc) {
+  const char *b = loc ? strrchr(loc, '/') : NULL;
+  b = b ? b + 1 : loc;
+  if (!b || b[0] != 'v' || !isdigit((unsigned char)b[1])) return false;
+  while (isdigit((unsigned char)*++b)) {
+  }
+  return !strcmp(b, ".metadata.json");
+}
+
+typedef struct meta_file {
+  char *path;   /* local path (malloc) */
+  char *stored; /* as the catalog and the metadata-log name it: in the style of the table's location (floe_malloc) */
+  char hint[64];/* what version-hint.text says: a name readers turn into this file */
+} meta_file;
+
+/* Writes path only if no file has that name (link of a private temp file): two writers of v<N+1> cannot
+ * overwrite each other's; the loser gets FLOE_ECONFLICT. */
+static int write_new_file(floe_lake *l, const char *path, const char *text, floe_err *err) {
+  char uuid[37], *tmp = NULL;
+  floe_uuid4(uuid);
+  if (asprintf(&tmp, "%s.tmp.%s", path, uuid) < 0) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  int rc = floe_file_write_atomic(tmp, text, strlen(text), 0600, err);
+  if (!rc && link(tmp, path) != 0)
+    rc = errno == EEXIST ? floe_err_set(err, FLOE_ECONFLICT, "%s was written concurrently", path)
+                         : floe_err_set(err, FLOE_EIO, "%s: %s", path, strerror(errno));
+  else if (!rc) lake_attempt_track(l, path);
+  unlink(tmp);
+  free(tmp);
+  return rc;
+}
+
+/* The new metadata file, named as the table names its files: v<N+1>.metadata.json (hint "N+1") for a table of
+ * the path-based convention, else <NNNNN>-<uuid>.metadata.json (hint "<NNNNN>-<uuid>": readers that try
+ * "<hint>.metadata.json", like DuckDB's, find it; a number would name no file). */
+static int write_metadata_file(floe_lake *l, const lake_table *t, json_t *nm, meta_file *mf, floe_err *err) {
+  int ver = t->loc ? metadata_version(t->loc) + 1 : 0;
+  bool hadoop = t->loc && hadoop_named(t->loc);
+  const char *loc = lake_local_path(json_string_value(json_object_get(nm, "location")));
+  char uuid[37];
+  floe_uuid4(uuid);
+  if (hadoop) snprintf(mf->hint, sizeof mf->hint, "%d", ver);
+  else snprintf(mf->hint, sizeof mf->hint, "%05d-%s", ver, uuid);
+  if (asprintf(&mf->path, "%s/metadata/%s%s.metadata.json", loc, hadoop ? "v" : "", mf->hint) < 0) mf->path = NULL;
+  if (!mf->path || !(mf->stored = lake_styled_path(nm, mf->path))) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  char *dir = floe_strndup(mf->path, (size_t)(strrchr(mf->path, '/') - mf->path));
+  char *text = lake_json_text(nm, lake_global_memo());
+  int rc = dir && text ? floe_mkdirs(dir, 0700, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  if (!rc && hadoop) {
+    rc = write_new_file(l, mf->path, text, err);
+  } else if (!rc) {
+    lake_attempt_track(l, mf->path);
+    rc = floe_file_write_atomic(mf->path, text, strlen(text), 0600, err);
+  }
+  floe_free(text);
+  floe_free(dir);
+  return rc;
+}
+
+/* version-hint.text beside the metadata file, for path-based readers (best effort: the catalog is the source
+ * of truth). */
+static void write_hint(const char *metadata_path, const char *hint) {
+  char *p = NULL;
+  const char *slash = strrchr(metadata_path, '/');
+  if (!slash || asprintf(&p, "%.*s/version-hint.text", (int)(slash - metadata_path), metadata_path) < 0) return;
+  floe_err ignore = {0};
+  if (floe_file_write_atomic(p, hint, strlen(hint), 0600, &ignore)) { /* ignored */
+  }
+  free(p);
+}
+
 /* Swaps the catalog pointer to the new metadata file. Under the catalog's write lock, and only when every
  * file the new metadata brings is still there: `lake orphans` deletes under the same lock, so a file it
  * removed (a write slower than --min-age) is never published; the commit fails instead, and the table stays
@@ -1053,48 +1163,19 @@ int lake_commit(floe_lake *l, const char *table, bool allow_create, lake_mutate_
       lake_table_free(&t);
       return rc;
     }
-    int ver = t.loc ? metadata_version(t.loc) + 1 : 0;
+    if (t.loc) log_previous(&t, nm);
     json_int_t now = (json_int_t)(floe_now_us() / 1000);
-    if (t.loc) { /* metadata-log: previous metadata files, bounded as Java bounds it */
-      json_t *mlog = json_object_get(nm, "metadata-log");
-      /* a fresh array: the mutation may share this one with the cached base metadata */
-      mlog = json_is_array(mlog) ? json_copy(mlog) : json_array();
-      json_object_set_new(nm, "metadata-log", mlog);
-      json_array_append_new(mlog, json_pack("{sI ss}", "timestamp-ms",
-                                            json_integer_value(json_object_get(t.meta, "last-updated-ms")),
-                                            "metadata-file", t.loc));
-      while (json_array_size(mlog) > METADATA_LOG_MAX) json_array_remove(mlog, 0);
-    }
     if (json_integer_value(json_object_get(nm, "last-updated-ms")) < now)
       json_object_set_new(nm, "last-updated-ms", json_integer(now));
-    char uuid[37], *path = NULL;
-    floe_uuid4(uuid);
-    const char *loc = lake_local_path(json_string_value(json_object_get(nm, "location")));
-    char *dir = NULL;
-    if (asprintf(&dir, "%s/metadata", loc) < 0) dir = NULL;
-    if (asprintf(&path, "%s/%05d-%s.metadata.json", dir, ver, uuid) < 0) path = NULL;
-    char *text = lake_json_text(nm, lake_global_memo());
-    rc = floe_mkdirs(dir, 0700, err);
+    meta_file mf = {0};
+    rc = write_metadata_file(l, &t, nm, &mf, err);
+    if (!rc) rc = publish(l, &t, mf.stored, err);
     if (!rc) {
-      lake_attempt_track(l, path);
-      rc = floe_file_write_atomic(path, text, strlen(text), 0600, err);
+      lake_cache_put(l, mf.path, nm);
+      write_hint(mf.path, mf.hint);
     }
-    if (!rc) rc = publish(l, &t, path, err);
-    if (!rc) {
-      lake_cache_put(l, path, nm);
-      /* version-hint.text for path-based readers (best effort: the catalog is the source of truth). */
-      char *hint = NULL, ver_s[16];
-      snprintf(ver_s, sizeof ver_s, "%d", ver);
-      if (asprintf(&hint, "%s/version-hint.text", dir) >= 0) {
-        floe_err ignore = {0};
-        if (floe_file_write_atomic(hint, ver_s, strlen(ver_s), 0600, &ignore)) { /* ignored */
-        }
-        free(hint);
-      }
-    }
-    floe_free(text);
-    free(path);
-    free(dir);
+    free(mf.path);
+    floe_free(mf.stored);
     json_decref(nm);
     lake_table_free(&t);
     if (rc == FLOE_ECONFLICT) {

@@ -1,0 +1,6 @@
+build2/src/defs/graph.o: src/defs/graph.c src/defs/defs_int.h \
+ include/floe/defs.h include/floe/err.h include/floe/util.h
+src/defs/defs_int.h:
+include/floe/defs.h:
+include/floe/err.h:
+include/floe/util.h:

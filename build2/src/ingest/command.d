@@ -1,0 +1,10 @@
+build2/src/ingest/command.o: src/ingest/command.c src/ingest/ingest_int.h \
+ include/floe/defs.h include/floe/err.h include/floe/util.h \
+ include/floe/lake.h include/floe/engine.h include/floe/secrets.h
+src/ingest/ingest_int.h:
+include/floe/defs.h:
+include/floe/err.h:
+include/floe/util.h:
+include/floe/lake.h:
+include/floe/engine.h:
+include/floe/secrets.h:

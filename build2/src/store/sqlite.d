@@ -1,0 +1,6 @@
+build2/src/store/sqlite.o: src/store/sqlite.c src/store/store_int.h \
+ include/floe/store.h include/floe/err.h include/floe/util.h
+src/store/store_int.h:
+include/floe/store.h:
+include/floe/err.h:
+include/floe/util.h:

@@ -1,0 +1,7 @@
+build2/tests/defs/test_select: tests/unit/defs/test_select.c \
+ include/floe/defs.h include/floe/err.h include/floe/util.h \
+ tests/unit/test.h
+include/floe/defs.h:
+include/floe/err.h:
+include/floe/util.h:
+tests/unit/test.h:

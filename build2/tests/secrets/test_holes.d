@@ -1,0 +1,9 @@
+build2/tests/secrets/test_holes: tests/unit/secrets/test_holes.c \
+ include/floe/resources.h include/floe/defs.h include/floe/err.h \
+ include/floe/util.h include/floe/secrets.h tests/unit/test.h
+include/floe/resources.h:
+include/floe/defs.h:
+include/floe/err.h:
+include/floe/util.h:
+include/floe/secrets.h:
+tests/unit/test.h:
