@@ -39,6 +39,7 @@ struct ingest_csv {
 #define CSV_SCANS "__floe_csv_scans"
 
 static const char *csv_path(ingest_ctx *cx) {
+  if (cx->csv_plain) return cx->csv_plain;
   const char *path = floe_node_scalar(floe_node_get(cx->a->source, "path"));
   if (!path) return NULL;
   if (path[0] == '/') return path;
@@ -46,6 +47,36 @@ static const char *csv_path(ingest_ctx *cx) {
 }
 
 static bool csv_header(const floe_asset *a) { return ingest_bool(floe_node_get(a->source, "header"), true); }
+
+/* DuckDB's limit on the bytes of one record (a row, newlines inside quotes included), unless
+ * source.max_line_size raises it. */
+#define CSV_LINE_LIMIT 2000000
+
+/* source.max_line_size: a whole number of bytes >= 1, or 0 when absent. */
+static int csv_line_size(const ingest_ctx *cx, int64_t *n, floe_err *err) {
+  const floe_node *node = floe_node_get(cx->a->source, "max_line_size");
+  double v;
+  int rc = ingest_num(node, "source.max_line_size", 0, &v, err);
+  if (rc) return rc;
+  if (node && !floe_node_is_null(node) && (v < 1 || v > 1e12 || v != (double)(int64_t)v))
+    return ingest_fail_at(err, node, "source.max_line_size: expected a whole number of bytes >= 1, found %s",
+                          floe_node_scalar(node));
+  *n = (int64_t)v;
+  return 0;
+}
+
+/* The limit the file is read with. */
+static int64_t csv_line_limit(const ingest_ctx *cx) {
+  floe_err e = {0};
+  int64_t n = 0;
+  return csv_line_size(cx, &n, &e) || !n ? CSV_LINE_LIMIT : n;
+}
+
+/* ", max_line_size=N" for every read_csv and sniff_csv of the file when the asset sets it, else "". */
+static const char *csv_line_opt(ingest_ctx *cx) {
+  int64_t n = csv_line_limit(cx);
+  return n == CSV_LINE_LIMIT ? "" : floe_arena_printf(cx->ar, ", max_line_size=%lld", (long long)n);
+}
 
 /* ---- the walk: records as DuckDB's reader splits them with the dialect */
 
@@ -142,6 +173,49 @@ static const char *csv_row_where(ingest_ctx *cx, int64_t row) {
   struct row_find f = {row + (cx->csv->header ? 1 : 0), -1};
   if (csv_walk(cx->csv, find_row, &f, NULL) || f.line < 0) return "";
   return floe_arena_printf(cx->ar, " (line %lld)", (long long)f.line);
+}
+
+/* ---- gzip: DuckDB reads a gzip CSV without checking its CRC or length (a flipped byte loads, a
+ * truncated file reads as "not UTF-8"), and the walk above reads bytes, not lines */
+
+static ssize_t file_read(void *ud, void *buf, size_t n) {
+  size_t r = fread(buf, 1, n, ud);
+  return r ? (ssize_t)r : ferror((FILE *)ud) ? -1 : 0;
+}
+
+static int no_line(void *ud, const char *p, size_t n, int64_t ln, floe_err *err) {
+  (void)ud, (void)p, (void)n, (void)ln, (void)err;
+  return 0;
+}
+
+/* When the file starts with the gzip magic, decompresses it into the staging directory (every member's
+ * CRC-32 and length checked: a corrupt or truncated file is an error naming it) and reads that copy. */
+static int csv_gunzip(ingest_ctx *cx, const char *path, floe_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return floe_err_set(err, FLOE_EIO, "%s: cannot read it", cx->label);
+  unsigned char magic[2] = {0, 0};
+  size_t got = fread(magic, 1, 2, f);
+  const char *plain;
+  int rc = 0;
+  if (got < 2 || magic[0] != 0x1f || magic[1] != 0x8b) goto out;
+  if ((rc = ingest_stage_path(cx, "plain.csv", &plain, err))) goto out;
+  FILE *copy = fopen(plain, "wb");
+  if (!copy) {
+    rc = floe_err_set(err, FLOE_EIO, "cannot create %s", plain);
+    goto out;
+  }
+  rewind(f);
+  bool gz;
+  rc = ingest_lines_read(file_read, f, cx->label, copy, &gz, no_line, NULL, err);
+  if (fclose(copy) && !rc) rc = floe_err_set(err, FLOE_EIO, "cannot write %s", plain);
+  if (rc == FLOE_EINPUT) {
+    size_t l = strlen(err->msg);
+    snprintf(err->msg + l, sizeof err->msg - l, "; nothing was written");
+  }
+  if (!rc) cx->csv_plain = plain;
+out:
+  fclose(f);
+  return rc;
 }
 
 /* ---- sniffing */
@@ -271,6 +345,7 @@ static int csv_quoted_names(ingest_ctx *cx, floe_engine *eng, const struct inges
   floe_buf_sql_str(&a, delim);
   put_char_opt(&a, "quote", c->quote);
   put_char_opt(&a, "escape", c->escape);
+  floe_buf_puts(&a, csv_line_opt(cx));
   rc = csv_sniff(eng, floe_buf_str(&a), names, err);
   floe_buf_free(&a);
 out:
@@ -301,7 +376,12 @@ static int csv_dialect(ingest_ctx *cx, floe_engine *eng, floe_result *r, const c
   bool forced = !c->quote;
   if (forced) c->quote = '"';
   if (!c->escape) c->escape = c->quote;
-  if (forced && c->header && (rc = csv_quoted_names(cx, eng, c, delim, &names, err))) goto out;
+  if (forced && c->header && (rc = csv_quoted_names(cx, eng, c, delim, &names, err))) {
+    if (rc == FLOE_ENOMEM) goto out;
+    floe_err_clear(err); /* the header alone does not sniff (binary bytes): the sniffed names stand */
+    rc = 0;
+    names = NULL;
+  }
   floe_result *nr = names ? names : r;
   c->nnames = floe_result_nrows(nr);
   if (!(c->names = floe_arena_alloc(cx->ar, (c->nnames + 1) * sizeof *c->names))) {
@@ -312,13 +392,15 @@ static int csv_dialect(ingest_ctx *cx, floe_engine *eng, floe_result *r, const c
   floe_buf_sql_str(&b, delim);
   put_char_opt(&b, "quote", c->quote);
   put_char_opt(&b, "escape", c->escape);
-  floe_buf_printf(&b, ", skip=%lld", (long long)c->skip);
+  floe_buf_printf(&b, ", skip=%lld%s", (long long)c->skip, csv_line_opt(cx));
   if (c->comment) put_char_opt(&b, "comment", c->comment);
   /* RFC 4180: "" is an empty string, an empty unquoted field NULL (DuckDB reads both as NULL) */
   if (!ingest_bool(floe_node_get(cx->a->source, "empty_as_null"), false)) floe_buf_puts(&b, ", allow_quoted_nulls=false");
   floe_buf_puts(&b, ", columns={");
   for (size_t i = 0; i < c->nnames; i++) {
-    c->names[i] = floe_arena_strdup(cx->ar, floe_result_str(nr, S_NAME, i));
+    const char *name = floe_result_str(nr, S_NAME, i);
+    /* (a header of NUL bytes reads as an empty name, which no struct key may be) */
+    c->names[i] = name && name[0] ? floe_arena_strdup(cx->ar, name) : floe_arena_printf(cx->ar, "column%zu", i);
     if (i) floe_buf_puts(&b, ", ");
     floe_buf_sql_str(&b, c->names[i] ? c->names[i] : "");
     floe_buf_puts(&b, ": 'VARCHAR'");
@@ -380,15 +462,18 @@ int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) {
   if (!floe_path_exists(path)) return ingest_fail_at(err, pn, "source.path: no such file %s", path);
   cx->label = floe_node_scalar(pn);
   cx->row_where = csv_row_where;
+  int64_t line_size;
+  int rc = csv_line_size(cx, &line_size, err);
+  if (rc || (rc = csv_gunzip(cx, path, err))) return rc;
+  path = csv_path(cx);
   struct stat st;
   if (stat(path, &st) == 0 && st.st_size == 0) cx->rows_known = 0;
   floe_buf opts;
   floe_buf_init(&opts, 0);
   floe_result *r0 = NULL, *r1 = NULL;
   floe_err e1 = {0};
-  int rc = 0;
   floe_buf_sql_str(&opts, path);
-  floe_buf_printf(&opts, ", header=%s", csv_header(a) ? "true" : "false");
+  floe_buf_printf(&opts, ", header=%s%s", csv_header(a) ? "true" : "false", csv_line_opt(cx));
   const char *delim = floe_node_scalar(floe_node_get(a->source, "delimiter"));
   if (delim) {
     floe_buf_puts(&opts, ", delim=");
@@ -424,7 +509,7 @@ int ingest_csv_select(ingest_ctx *cx, char **select, floe_err *err) {
   }
   if (!r) {
     err->code = rc = FLOE_EINPUT;
-    floe_err_prefix(err, "%s: ", cx->label);
+    ingest_csv_explain(cx, err);
     goto out;
   }
   floe_err_clear(err);
@@ -587,11 +672,20 @@ done:
   return rc;
 }
 
+#define CSV_NOT_UTF8 "bytes that are not UTF-8 text (a CSV file is read as UTF-8)"
+
 /* Why DuckDB refused the record, in our words where we know its message. */
 static const char *csv_why(ingest_ctx *cx, const csv_bad *b) {
   int want, found;
+  long long max, size;
   if (sscanf(b->msg, "Expected Number of Columns: %d Found: %d", &want, &found) == 2)
     return floe_arena_printf(cx->ar, "expected %d field%s, found %d", want, want == 1 ? "" : "s", found);
+  if (strstr(b->msg, "Invalid unicode")) return CSV_NOT_UTF8;
+  if (sscanf(b->msg, "Maximum line size of %lld bytes exceeded. Actual Size:%lld", &max, &size) == 2)
+    return floe_arena_printf(cx->ar,
+                             "the row is %lld bytes long, more than the %lld bytes a CSV row may have (set "
+                             "max_line_size: %lld or more in the asset's source: to read it)",
+                             size, max, (size / 1000000 + 1) * 1000000);
   if (b->open_quote)
     return b->lines > 1
                ? floe_arena_printf(
@@ -758,13 +852,13 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
   /* the types, sniffed again on the good rows alone */
   floe_buf_reset(&q);
   floe_buf_sql_str(&q, good_path);
-  floe_buf_puts(&q, ", header=true, delim=',', quote='\"', escape='\"'");
+  floe_buf_printf(&q, ", header=true, delim=',', quote='\"', escape='\"'%s", csv_line_opt(cx));
   floe_err e = {0};
   if (!csv_sniff(eng, floe_buf_str(&q), &r, &e) && (rc = csv_hints(cx, r, err))) goto out;
   floe_buf_reset(&q);
   floe_buf_puts(&q, "SELECT * FROM read_csv(");
   floe_buf_sql_str(&q, good_path);
-  floe_buf_puts(&q, ", auto_detect=false, header=true, delim=',', quote='\"', escape='\"'");
+  floe_buf_printf(&q, ", auto_detect=false, header=true, delim=',', quote='\"', escape='\"'%s", csv_line_opt(cx));
   if (strstr(c->args, "allow_quoted_nulls=false")) floe_buf_puts(&q, ", allow_quoted_nulls=false");
   floe_buf_puts(&q, ", columns={'__floe_row': 'BIGINT'");
   for (size_t i = 0; i < c->nnames; i++) {
@@ -777,7 +871,7 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
   goto out;
 fail_read:
   err->code = rc = FLOE_EINPUT;
-  floe_err_prefix(err, "%s: ", cx->label);
+  ingest_csv_explain(cx, err);
 out:
   if (bf) fclose(bf);
   floe_result_free(r);
@@ -785,13 +879,90 @@ out:
   return rc;
 }
 
+/* ---- DuckDB's errors in the user's terms */
+
+struct long_find {
+  int64_t limit, start, line; /* the record being read: its offset and first line */
+  int64_t bad_line, bad_len;  /* the first record longer than limit (bad_line 0: none) */
+};
+
+static bool find_long(void *arg, int64_t rec, int64_t line, int64_t off) {
+  struct long_find *f = arg;
+  (void)rec;
+  if (f->start >= 0 && off - f->start > f->limit) {
+    f->bad_line = f->line;
+    f->bad_len = off - f->start;
+    return false;
+  }
+  f->start = off;
+  f->line = line;
+  return true;
+}
+
+/* "<file>: line N: the row is B bytes, ..." when a record of the file is longer than the limit it is
+ * read with (DuckDB's own message names a wrong line and is cut off by the line it quotes). */
+static bool csv_long_record(ingest_ctx *cx, floe_err *err) {
+  struct ingest_csv dflt = {.path = csv_path(cx), .delims = ",", .delim = ',', .quote = '"', .escape = '"'};
+  const struct ingest_csv *d = cx->csv ? cx->csv : &dflt;
+  struct long_find f = {csv_line_limit(cx), -1, 0, 0, 0};
+  struct stat st;
+  if (!d->path || csv_walk(d, find_long, &f, NULL) || stat(d->path, &st)) return false;
+  if (!f.bad_line && f.start >= 0 && st.st_size - f.start > f.limit) f.bad_line = f.line, f.bad_len = st.st_size - f.start;
+  if (!f.bad_line) return false;
+  int64_t mb = 1000000, want = (f.bad_len / mb + 1) * mb;
+  floe_err_set(err, FLOE_EINPUT,
+               "%s: line %lld: the row is %lld bytes long, more than the %lld bytes a CSV row may have; set "
+               "max_line_size: %lld (or more) in the asset's source: to read it",
+               cx->label, (long long)f.bad_line, (long long)f.bad_len, (long long)f.limit, (long long)want);
+  return true;
+}
+
+/* Where DuckDB's message turns to advice about its own options (which floe does not have), or to the
+ * dump of its settings: the message is cut there. */
+static const char *const duck_advice[] = {
+    "Possible Solution", "Possible fixes", "\n  file = ", "ignore_errors", "strict_mode", "null_padding",
+    "store_rejects", "max_line_size=", "auto_detect", "all_varchar", "sample_size", "buffer_size", "rejects_",
+    "parallel=", "sniff_csv", "read_csv", "SET ", NULL};
+
+static bool has_advice(const char *s) {
+  for (size_t i = 0; duck_advice[i]; i++)
+    if (strstr(s, duck_advice[i])) return true;
+  return false;
+}
+
+/* Whether m (after "<label>: ") is a DuckDB error: "Invalid Input Error: ...", "Conversion Error: ...". */
+static bool duck_error(const ingest_ctx *cx, const char *m) {
+  size_t n = strlen(cx->label);
+  if (!strncmp(m, cx->label, n) && !strncmp(m + n, ": ", 2)) m += n + 2;
+  const char *e = strstr(m, " Error: ");
+  if (!e || e - m > 40 || !(*m >= 'A' && *m <= 'Z')) return false;
+  for (const char *p = m; p < e; p++)
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == ' ')) return false;
+  return true;
+}
+
+/* Cuts err's message at the line holding the first piece of DuckDB advice; spaces and colons at the end go. */
+static void csv_strip_advice(floe_err *err) {
+  char *cut = NULL;
+  for (size_t i = 0; duck_advice[i]; i++) {
+    char *p = strstr(err->msg, duck_advice[i]);
+    if (!p) continue;
+    while (p > err->msg && p[-1] != '\n')
+      p--;
+    if (!cut || p < cut) cut = p;
+  }
+  if (cut) *cut = 0;
+  size_t n = strlen(err->msg);
+  while (n && strchr(" \t\r\n:.", err->msg[n - 1]))
+    err->msg[--n] = 0;
+}
+
 /* DuckDB says: "Invalid Input Error: CSV Error on Line: 4\nOriginal Line: x3,c\nExpected Number of Columns: 3
  * Found: 2\n..." (what ingest_csv_clean did not explain: a read error it found no bad record for). */
-void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
+static bool csv_error_on_line(ingest_ctx *cx, floe_err *err) {
   const char *m = err->msg;
   const char *line = strstr(m, "CSV Error on Line: ");
-  const char *src = floe_node_scalar(floe_node_get(cx->a->source, "path"));
-  if (!src || !line) return;
+  if (!line) return false;
   long ln = strtol(line + 19, NULL, 10);
   const char *why = strstr(m, "Error when converting");
   if (!why) {
@@ -811,8 +982,32 @@ void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
   }
   const char *e = why ? strchr(why, '\n') : NULL;
   snprintf(reason, sizeof reason, "%.*s", why ? (int)(e ? e - why : (long)strlen(why)) : 0, why ? why : "");
+  if (has_advice(reason)) reason[0] = 0;
+  if (strstr(reason, "Invalid unicode")) snprintf(reason, sizeof reason, "%s", CSV_NOT_UTF8);
   char msg[sizeof err->msg];
-  snprintf(msg, sizeof msg, "%s: line %ld: %s%s%s", src, ln, reason[0] ? reason : "bad row",
+  snprintf(msg, sizeof msg, "%s: line %ld: %s%s%s", cx->label, ln, reason[0] ? reason : "bad row",
            orig_s[0] ? " — the line reads: " : "", orig_s);
   snprintf(err->msg, sizeof err->msg, "%s", msg);
+  return true;
+}
+
+/* Rewrites a DuckDB error about the CSV file in err as "<file>: [line N: ]<what is wrong>", suggesting
+ * only floe's options: a row longer than the limit, a record DuckDB refused on a line, a file whose
+ * dialect the sniffer cannot find; anything else keeps DuckDB's reason without its advice. */
+void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
+  const char *m = err->msg;
+  if (!cx->label || !duck_error(cx, m)) return; /* floe's own message */
+  if ((strstr(m, "Maximum line size") || strstr(m, "Original Line:")) && csv_long_record(cx, err)) return;
+  if (csv_error_on_line(cx, err)) return;
+  if (strstr(m, "sniffing file") || strstr(m, "not possible to automatically detect")) {
+    floe_err_set(err, FLOE_EINPUT,
+                 "%s: cannot tell how the file splits into columns: no delimiter and quote give its lines the same "
+                 "number of fields; check that it is CSV text, or set delimiter: (and header: false when the "
+                 "first line is data) in the asset's source:",
+                 cx->label);
+    return;
+  }
+  csv_strip_advice(err);
+  size_t n = strlen(cx->label);
+  if (strncmp(err->msg, cx->label, n) || strncmp(err->msg + n, ": ", 2)) floe_err_prefix(err, "%s: ", cx->label);
 }

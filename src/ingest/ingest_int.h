@@ -60,6 +60,7 @@ typedef struct ingest_ctx {
   int64_t malformed_row;
   const char *malformed_where, *malformed_why; /* " (line 9)", "expected 3 fields, ... — the line reads: ..." */
   struct ingest_csv *csv;    /* csv.c: the dialect the file is read with (arena) */
+  const char *csv_plain;     /* csv.c: a gzip file's checked, decompressed copy, which every read uses */
   /* Values that must convert to their column's type are first written in one pass with strict casts
    * (optimistic: set by ingest_shape); only when that fails does the write run again with every row
    * checked (checked: counts, the first bad row, rejects), which costs a second read of the source. */

@@ -24,6 +24,7 @@ static const floe_opt csv_opts[] = {
     {"header", FLOE_OPT_BOOL, false, NULL, NULL, NULL},
     {"delimiter", FLOE_OPT_STRING, false, NULL, NULL, "the field separator"},
     {"empty_as_null", FLOE_OPT_BOOL, false, NULL, NULL, NULL},
+    {"max_line_size", FLOE_OPT_NUMBER, false, NULL, NULL, "a number of bytes >= 1 (the longest row; default 2000000)"},
     {NULL},
 };
 static const floe_opt ndjson_opts[] = {

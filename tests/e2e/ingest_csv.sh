@@ -50,6 +50,23 @@ assets:
   - key: oso.wide
     kind: ingest
     source: {type: csv, path: data/wide.csv}
+  - key: oso.long
+    kind: ingest
+    source: {type: csv, path: data/long.csv}
+  - key: oso.long_ok
+    kind: ingest
+    source: {type: csv, path: data/long.csv, max_line_size: 3000000}
+  - key: oso.longlate
+    kind: ingest
+    source: {type: csv, path: data/longlate.csv}
+    rejects: true
+  - key: oso.junk
+    kind: ingest
+    source: {type: csv, path: data/junk.csv}
+  - key: oso.gz
+    kind: ingest
+    source: {type: csv, path: data/gz.csv}
+    rejects: true
 Y
 q() { f query "$1" --format csv | tail -n +2; }
 qv() { f query "$1" --format csv | python3 -c 'import csv, sys; print(list(csv.reader(sys.stdin))[1][0])'; } # one value, unquoted
@@ -197,6 +214,65 @@ expect_rc 0 f asset materialize --select oso.wide
 [ "$(q 'SELECT count(*), min(c0), max(c1496), min(c1497), max(c1498), min(c1499) FROM oso.wide')" = "2,0,1497,1497.5,s1,2024-01-01" ] \
   || fail "wide: $(q 'SELECT count(*), min(c0), max(c1496), min(c1497), max(c1498), min(c1499) FROM oso.wide')"
 [ "$(q 'SELECT count(*) FROM oso.wide WHERE c1496 = 1497')" = 1 ] || fail "wide: filter on the last long column"
+
+# Errors in the user's terms, naming the file and line, suggesting only floe's options (DuckDB's advice
+# named ignore_errors, strict_mode, max_line_size=..., and a row over 2,000,000 bytes lost its reason
+# behind the quoted line). Every refused load leaves the table as it was.
+msgs=$T/messages
+failing() { # failing ASSET: the run fails; its message is kept for the check below
+  expect_rc 1 f asset materialize --select $1
+  expect_rc 0 f run show "$(last_run)"
+  printf '%s\n' "$OUT" >> $msgs
+}
+printf 'id,s\n1,a\n' > $P/data/long.csv
+expect_rc 0 f asset materialize --select oso.long
+python3 -c "open('$P/data/long.csv', 'w').write('id,s\n1,a\n2,' + 'x' * 2100000 + '\n3,c\n')"
+failing oso.long
+expect_out "data/long.csv: line 3: the row is 2100003 bytes long, more than the 2000000 bytes a CSV row may have; set max_line_size: 3000000 (or more) in the asset's source: to read it"
+[ "$(q 'SELECT count(*) || s FROM oso.long GROUP BY s')" = 1a ] || fail "a refused load changed the table: $(q 'SELECT id FROM oso.long')"
+expect_rc 0 f asset materialize --select oso.long_ok
+[ "$(q "SELECT string_agg(id || ':' || length(s), ' ' ORDER BY id) FROM oso.long_ok")" = "1:1 2:2100000 3:1" ] || fail "max_line_size: $(q 'SELECT id FROM oso.long_ok')"
+# past the sniffer's sample, with rejects: the long row is a bad row with the same advice
+python3 -c "open('$P/data/longlate.csv', 'w').write('id,s\n' + ''.join(f'{i},a\n' for i in range(30000)) + '30000,' + 'y' * 2100000 + '\n30001,b\n')"
+expect_rc 0 f asset materialize --select oso.longlate
+[ "$(q 'SELECT count(*) FROM oso.longlate')" = 30001 ] || fail "longlate: good rows"
+[ "$(qv "SELECT row_number || ' ' || reason FROM oso.longlate__rejects")" = "30001 line 30002: the row is 2100006 bytes long, more than the 2000000 bytes a CSV row may have (set max_line_size: 3000000 or more in the asset's source: to read it)" ] \
+  || fail "longlate: $(q 'SELECT row_number, reason FROM oso.longlate__rejects')"
+# bytes that are no CSV: the sniffer finds no dialect
+printf 'a,b\n1,2\n' > $P/data/junk.csv
+expect_rc 0 f asset materialize --select oso.junk
+python3 -c "import random; random.seed(1); open('$P/data/junk.csv', 'wb').write(bytes(random.randrange(256) for _ in range(3000)))"
+failing oso.junk
+expect_out "data/junk.csv: cannot tell how the file splits into columns"
+printf '\xff\xfe\n\xff\n' > $P/data/junk.csv
+failing oso.junk
+expect_out "data/junk.csv: line 1: bytes that are not UTF-8 text"
+[ "$(q 'SELECT count(*) FROM oso.junk')" = 1 ] || fail "a refused load changed the table"
+# gzip (told by its content): decompressed with its CRC and length checked; line numbers are lines of the text
+python3 -c "import gzip; open('$P/data/gz.csv', 'wb').write(gzip.compress(b'a,b\n1,2\n3\n4,5\n'))"
+expect_rc 0 f asset materialize --select oso.gz
+[ "$(q "SELECT string_agg(a || ':' || b, ' ' ORDER BY a) FROM oso.gz")" = "1:2 4:5" ] || fail "gz rows: $(q 'SELECT * FROM oso.gz')"
+[ "$(qv 'SELECT reason FROM oso.gz__rejects')" = "line 3: expected 2 fields, found 1" ] || fail "gz rejects: $(q 'SELECT * FROM oso.gz__rejects')"
+python3 -c "
+import gzip
+b = bytearray(gzip.compress(b'a,b\n6,7\n8,9\n', compresslevel=0)); b[b.index(b'8,9')] = ord('5')
+open('$P/data/gz.csv', 'wb').write(bytes(b)); open('$P/data/gz2.csv', 'wb').write(gzip.compress(b'a,b\n6,7\n')[:-6])"
+failing oso.gz
+expect_out "data/gz.csv: corrupt gzip file: the CRC-32 check of the data fails; nothing was written"
+mv $P/data/gz2.csv $P/data/gz.csv
+failing oso.gz
+expect_out "data/gz.csv: truncated gzip file"
+[ "$(q 'SELECT count(*) FROM oso.gz')" = 2 ] || fail "a refused load changed the table"
+for w in ignore_errors strict_mode null_padding store_rejects 'max_line_size=' auto_detect all_varchar sample_size \
+  buffer_size 'Possible Solution' 'Possible fixes' read_csv sniff_csv 'Error:'; do
+  grep -qF -- "$w" $msgs && fail "an error message mentions DuckDB's $w: $(grep -F -- "$w" $msgs)"
+done
+# max_line_size is checked at load
+cp $P/assets/a.yaml $T/a.yaml
+printf '  - key: oso.badopt\n    kind: ingest\n    source: {type: csv, path: data/long.csv, max_line_size: lots}\n' >> $P/assets/a.yaml
+expect_rc 2 f defs validate
+expect_out "max_line_size"
+cp $T/a.yaml $P/assets/a.yaml
 
 # a query binds views only for the tables it names (each costs its metadata, manifests and a bind);
 # a query of the catalog sees them all
