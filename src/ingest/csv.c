@@ -14,6 +14,7 @@
  * the rejects table. Row numbers count records (a quoted field may span lines, blank lines are none);
  * lines are physical lines. */
 #include "floe/engine.h"
+#include "csv_int.h"
 #include "ingest_int.h"
 #include <jansson.h>
 #include <stdio.h>
@@ -21,18 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The dialect every read of the file uses (the load, the rescan for bad records, the walk that maps
- * rows to lines), fixed once so that they all split the file the same way. */
-struct ingest_csv {
-  const char *path;   /* absolute; a repaired copy after ingest_csv_clean fixed unterminated quotes */
-  const char *args;   /* read_csv's arguments after the path: ", auto_detect=false, header=.., ..., columns={..}" */
-  const char **names; /* the columns as DuckDB names them from the header (arena) */
-  size_t nnames;
-  const char *delims;                 /* the delimiter */
-  char delim, quote, escape, comment; /* delim: its last byte */
-  int64_t skip;                       /* lines before the header */
-  bool header;
-};
 
 /* DuckDB's reject tables for the rescan (temporary, in the step's engine). */
 #define CSV_ERRORS "__floe_csv_errors"
@@ -78,78 +67,7 @@ static const char *csv_line_opt(ingest_ctx *cx) {
   return n == CSV_LINE_LIMIT ? "" : floe_arena_printf(cx->ar, ", max_line_size=%lld", (long long)n);
 }
 
-/* ---- the walk: records as DuckDB's reader splits them with the dialect */
-
-typedef bool (*csv_record_fn)(void *arg, int64_t rec, int64_t line, int64_t off);
-
-/* Calls fn with each record's number (1-based, the header counted), the physical line and the byte
- * offset where it starts, until fn returns false. A record ends at a newline outside quotes; a quote
- * opens a quoted field only at the start of a field; blank lines, comment lines and the first `skip`
- * lines are no records. -1 when the file cannot be read. */
-static int csv_walk(const struct ingest_csv *d, csv_record_fn fn, void *arg, int64_t *last_line) {
-  FILE *f = fopen(d->path, "rb");
-  if (!f) return -1;
-  int64_t off = 0, line = 1, rec = 0, skip = d->skip, last = 0;
-  bool inq = false, qpend = false, escpend = false, inrec = false, comment = false, fstart = true, stop = false;
-  char buf[65536];
-  size_t n;
-  while (!stop && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-    for (size_t i = 0; i < n && !stop; i++, off++) {
-      char c = buf[i];
-      if (c != '\n' && c != '\r') last = line;
-      if (skip > 0) {
-        if (c == '\n') skip--, line++;
-        continue;
-      }
-      if (inq) {
-        if (escpend) {
-          escpend = false;
-          if (c == '\n') line++;
-          continue;
-        }
-        if (qpend) { /* the quote before c closed the field, unless c doubles it */
-          qpend = false;
-          if (c == d->quote) continue;
-          inq = false;
-        } else {
-          if (c == '\n') line++;
-          if (d->escape != d->quote && c == d->escape)
-            escpend = true;
-          else if (c == d->quote && d->escape == d->quote)
-            qpend = true;
-          else if (c == d->quote)
-            inq = false;
-          continue;
-        }
-      }
-      if (c == '\n') {
-        line++;
-        inrec = comment = false;
-        fstart = true;
-        continue;
-      }
-      if (comment || c == '\r') continue;
-      if (!inrec) {
-        if (d->comment && c == d->comment) {
-          comment = true;
-          continue;
-        }
-        inrec = true;
-        if (!fn(arg, ++rec, line, off)) stop = true;
-      }
-      if (fstart && c == ' ') continue;
-      if (fstart && c == d->quote) {
-        inq = true;
-        fstart = false;
-        continue;
-      }
-      fstart = c == d->delim;
-    }
-  }
-  fclose(f);
-  if (last_line) *last_line = last; /* the last line with something on it */
-  return 0;
-}
+/* ---- rows to lines (the walk: csv_text.c) */
 
 /* "'<path>', auto_detect=false, ..." for read_csv (arena). */
 static const char *csv_read(ingest_ctx *cx, const struct ingest_csv *c) {
@@ -672,8 +590,6 @@ done:
   return rc;
 }
 
-#define CSV_NOT_UTF8 "bytes that are not UTF-8 text (a CSV file is read as UTF-8)"
-
 /* Why DuckDB refused the record, in our words where we know its message. */
 static const char *csv_why(ingest_ctx *cx, const csv_bad *b) {
   int want, found;
@@ -917,88 +833,18 @@ static bool csv_long_record(ingest_ctx *cx, floe_err *err) {
   return true;
 }
 
-/* Where DuckDB's message turns to advice about its own options (which floe does not have), or to the
- * dump of its settings: the message is cut there. */
-static const char *const duck_advice[] = {
-    "Possible Solution", "Possible fixes", "\n  file = ", "ignore_errors", "strict_mode", "null_padding",
-    "store_rejects", "max_line_size=", "auto_detect", "all_varchar", "sample_size", "buffer_size", "rejects_",
-    "parallel=", "sniff_csv", "read_csv", "SET ", NULL};
-
-static bool has_advice(const char *s) {
-  for (size_t i = 0; duck_advice[i]; i++)
-    if (strstr(s, duck_advice[i])) return true;
-  return false;
-}
-
-/* Whether m (after "<label>: ") is a DuckDB error: "Invalid Input Error: ...", "Conversion Error: ...". */
-static bool duck_error(const ingest_ctx *cx, const char *m) {
-  size_t n = strlen(cx->label);
-  if (!strncmp(m, cx->label, n) && !strncmp(m + n, ": ", 2)) m += n + 2;
-  const char *e = strstr(m, " Error: ");
-  if (!e || e - m > 40 || !(*m >= 'A' && *m <= 'Z')) return false;
-  for (const char *p = m; p < e; p++)
-    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == ' ')) return false;
-  return true;
-}
-
-/* Cuts err's message at the line holding the first piece of DuckDB advice; spaces and colons at the end go. */
-static void csv_strip_advice(floe_err *err) {
-  char *cut = NULL;
-  for (size_t i = 0; duck_advice[i]; i++) {
-    char *p = strstr(err->msg, duck_advice[i]);
-    if (!p) continue;
-    while (p > err->msg && p[-1] != '\n')
-      p--;
-    if (!cut || p < cut) cut = p;
-  }
-  if (cut) *cut = 0;
-  size_t n = strlen(err->msg);
-  while (n && strchr(" \t\r\n:.", err->msg[n - 1]))
-    err->msg[--n] = 0;
-}
-
-/* DuckDB says: "Invalid Input Error: CSV Error on Line: 4\nOriginal Line: x3,c\nExpected Number of Columns: 3
- * Found: 2\n..." (what ingest_csv_clean did not explain: a read error it found no bad record for). */
-static bool csv_error_on_line(ingest_ctx *cx, floe_err *err) {
-  const char *m = err->msg;
-  const char *line = strstr(m, "CSV Error on Line: ");
-  if (!line) return false;
-  long ln = strtol(line + 19, NULL, 10);
-  const char *why = strstr(m, "Error when converting");
-  if (!why) {
-    why = strchr(line, '\n');
-    while (why && *why == '\n')
-      why++;
-    if (why && !strncmp(why, "Original Line:", 14)) why = strchr(why, '\n');
-    while (why && *why == '\n')
-      why++;
-  }
-  const char *orig = strstr(m, "Original Line: ");
-  char orig_s[256] = "", reason[1024] = "";
-  if (orig) {
-    orig += 15;
-    const char *e = strchr(orig, '\n');
-    snprintf(orig_s, sizeof orig_s, "%.*s", (int)(e ? e - orig : (long)strlen(orig)), orig);
-  }
-  const char *e = why ? strchr(why, '\n') : NULL;
-  snprintf(reason, sizeof reason, "%.*s", why ? (int)(e ? e - why : (long)strlen(why)) : 0, why ? why : "");
-  if (has_advice(reason)) reason[0] = 0;
-  if (strstr(reason, "Invalid unicode")) snprintf(reason, sizeof reason, "%s", CSV_NOT_UTF8);
-  char msg[sizeof err->msg];
-  snprintf(msg, sizeof msg, "%s: line %ld: %s%s%s", cx->label, ln, reason[0] ? reason : "bad row",
-           orig_s[0] ? " — the line reads: " : "", orig_s);
-  snprintf(err->msg, sizeof err->msg, "%s", msg);
-  return true;
-}
-
 /* Rewrites a DuckDB error about the CSV file in err as "<file>: [line N: ]<what is wrong>", suggesting
  * only floe's options: a row longer than the limit, a record DuckDB refused on a line, a file whose
  * dialect the sniffer cannot find; anything else keeps DuckDB's reason without its advice. */
 void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
   const char *m = err->msg;
-  if (!cx->label || !duck_error(cx, m)) return; /* floe's own message */
+  if (!cx->label || !csv_duck_error(cx->label, m)) return; /* floe's own message */
   if ((strstr(m, "Maximum line size") || strstr(m, "Original Line:")) && csv_long_record(cx, err)) return;
-  if (csv_error_on_line(cx, err)) return;
+  char msg[sizeof err->msg];
+  if (csv_error_on_line(cx->label, m, msg, sizeof msg)) {
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    return;
+  }
   if (strstr(m, "sniffing file") || strstr(m, "not possible to automatically detect")) {
     floe_err_set(err, FLOE_EINPUT,
                  "%s: cannot tell how the file splits into columns: no delimiter and quote give its lines the same "
@@ -1007,7 +853,7 @@ void ingest_csv_explain(ingest_ctx *cx, floe_err *err) {
                  cx->label);
     return;
   }
-  csv_strip_advice(err);
+  csv_strip_advice(err->msg);
   size_t n = strlen(cx->label);
   if (strncmp(err->msg, cx->label, n) || strncmp(err->msg + n, ": ", 2)) floe_err_prefix(err, "%s: ", cx->label);
 }
