@@ -636,116 +636,97 @@ static int cut_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
+/* 1. Reads the file again, DuckDB keeping apart the records it cannot split: *good rows read well, *bad
+ * (arena, in file order) the others. A quote that does not close makes one record of the lines down to
+ * the next quote character or the end of the file: the line it opens on is the bad one, so it is cut off
+ * (in a copy) and the lines after it read again, as rows of their own; the cut lines are then reported as
+ * they were. */
+static int csv_find_bad(ingest_ctx *cx, floe_engine *eng, int64_t *good, csv_bad **bad, size_t *nbad, floe_err *err) {
   struct ingest_csv *c = cx->csv;
-  floe_engine *eng;
-  floe_result *r = NULL;
-  floe_buf q;
-  floe_buf_init(&q, 0);
-  FILE *bf = NULL;
-  int64_t good = 0, *starts = NULL;
+  int64_t *starts = NULL;
   csv_cut *cuts = NULL;
   size_t ncuts = 0;
-  csv_bad *bad = NULL;
-  size_t nbad = 0;
-  int rc = floe_lake_engine(cx->lake, &eng, err);
-  if (rc) return rc;
-  /* 1. Read it again, DuckDB keeping apart the records it cannot split. A quote that does not close
-   * makes one record of the lines down to the next quote character or the end of the file: the line
-   * it opens on is the bad one, so it is cut off (in a copy) and the lines after it read again, as rows
-   * of their own. */
   for (int round = 0;; round++) {
-    if ((rc = csv_scan(cx, eng, c, &good, &bad, &nbad, err))) goto fail_read;
+    int rc = csv_scan(cx, eng, c, good, bad, nbad, err);
+    if (rc) {
+      err->code = FLOE_EINPUT;
+      ingest_csv_explain(cx, err);
+      return FLOE_EINPUT;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < nbad; i++)
-      n += bad[i].open_quote && bad[i].lines > 1;
+    for (size_t i = 0; i < *nbad; i++)
+      n += (*bad)[i].open_quote && (*bad)[i].lines > 1;
     if (!n || ncuts + n > CSV_MAX_REPAIRS) break;
     if (!cuts && (!(cuts = floe_arena_alloc(cx->ar, CSV_MAX_REPAIRS * sizeof *cuts)) ||
-                  !(starts = floe_arena_alloc(cx->ar, CSV_MAX_REPAIRS * sizeof *starts)))) {
-      rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
-      goto out;
+                  !(starts = floe_arena_alloc(cx->ar, CSV_MAX_REPAIRS * sizeof *starts))))
+      return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+    for (size_t i = 0, k = 0; i < *nbad; i++) {
+      const csv_bad *b = &(*bad)[i];
+      if (!b->open_quote || b->lines < 2) continue;
+      starts[k++] = b->start;
+      cuts[ncuts++] = (csv_cut){b->line, first_line(cx, b->text, 65536)};
     }
-    for (size_t i = 0, k = 0; i < nbad; i++) {
-      if (!bad[i].open_quote || bad[i].lines < 2) continue;
-      starts[k++] = bad[i].start;
-      cuts[ncuts++] = (csv_cut){bad[i].line, first_line(cx, bad[i].text, 65536)};
-    }
-    if ((rc = csv_repair(cx, c, starts, n, round, err))) goto out;
-  }
-  if (!nbad) {
-    rc = floe_err_set(err, FLOE_EINPUT,
-                      "%s: DuckDB could not read the file as CSV, but a second read found no bad line", cx->label);
-    goto out;
+    if ((rc = csv_repair(cx, c, starts, n, round, err))) return rc;
   }
   if (ncuts) qsort(cuts, ncuts, sizeof *cuts, cut_cmp);
-  for (size_t i = 0, k = 0; i < nbad && k < ncuts; i++) { /* the cut lines, as they were */
-    while (k < ncuts && cuts[k].line < bad[i].line)
+  for (size_t i = 0, k = 0; i < *nbad && k < ncuts; i++) { /* the cut lines, as they were */
+    csv_bad *b = &(*bad)[i];
+    while (k < ncuts && cuts[k].line < b->line)
       k++;
-    if (k < ncuts && cuts[k].line == bad[i].line) {
-      bad[i].msg = "unterminated quote (the lines after it are read as rows of their own)";
-      bad[i].text = cuts[k++].text;
-      bad[i].open_quote = false;
+    if (k < ncuts && cuts[k].line == b->line) {
+      b->msg = "unterminated quote (the lines after it are read as rows of their own)";
+      b->text = cuts[k++].text;
+      b->open_quote = false;
     }
   }
-  int64_t hdr = c->header ? 1 : 0;
-  if (!ingest_rejects_on(cx->a)) {
-    /* the good rows are checked too (ingest_shape), so that the report names the first bad row of
-     * either kind and counts both */
-    cx->malformed_row = bad[0].rec - hdr;
-    cx->malformed_where = floe_arena_printf(cx->ar, " (line %lld)", (long long)bad[0].line);
-    cx->malformed_why = floe_arena_printf(cx->ar, "%s — the line reads: %s", csv_why(cx, &bad[0]),
-                                          first_line(cx, bad[0].text, 200));
-  }
-  /* 2. The bad records for the rejects table: row number, "line N: why", the text as the record */
-  const char *bad_path, *good_path;
-  if ((rc = ingest_stage_path(cx, "bad.ndjson", &bad_path, err)) ||
-      (rc = ingest_stage_path(cx, "good.csv", &good_path, err)))
-    goto out;
-  if (!(bf = fopen(bad_path, "w"))) {
-    rc = floe_err_set(err, FLOE_EIO, "cannot create %s", bad_path);
-    goto out;
-  }
-  const char *run = getenv("FLOE_RUN_ID");
-  for (size_t i = 0; i < nbad; i++) {
+  return 0;
+}
+
+/* 2. The bad records for the rejects table, staged as NDJSON (row number, "line N: why", the text as the
+ * record): cx->malformed_select reads them. */
+static int csv_stage_bad(ingest_ctx *cx, const csv_bad *bad, size_t nbad, floe_err *err) {
+  int64_t hdr = cx->csv->header ? 1 : 0;
+  const char *path, *run = getenv("FLOE_RUN_ID");
+  int rc = ingest_stage_path(cx, "bad.ndjson", &path, err);
+  if (rc) return rc;
+  FILE *f = fopen(path, "w");
+  if (!f) return floe_err_set(err, FLOE_EIO, "cannot create %s", path);
+  bool ok = true;
+  for (size_t i = 0; i < nbad && ok; i++) {
     const char *why = floe_arena_printf(cx->ar, "line %lld: %s", (long long)bad[i].line, csv_why(cx, &bad[i]));
     json_t *o =
         json_pack("{s:s, s:I, s:s, s:s, s:s}", "source", cx->label, "row_number", (json_int_t)(bad[i].rec - hdr),
                   "reason", why ? why : "bad record", "record", bad[i].text, "run_id", run ? run : "");
-    bool bad_write = !o || json_dumpf(o, bf, JSON_COMPACT) || fputc('\n', bf) == EOF;
+    ok = o && !json_dumpf(o, f, JSON_COMPACT) && fputc('\n', f) != EOF;
     json_decref(o);
-    if (bad_write) {
-      rc = floe_err_set(err, FLOE_EIO, "cannot write %s", bad_path);
-      goto out;
-    }
   }
-  rc = fclose(bf);
-  bf = NULL;
-  if (rc) {
-    rc = floe_err_set(err, FLOE_EIO, "cannot write %s", bad_path);
-    goto out;
-  }
-  floe_buf_reset(&q);
+  if (fclose(f) || !ok) return floe_err_set(err, FLOE_EIO, "cannot write %s", path);
+  floe_buf q;
+  floe_buf_init(&q, 0);
   floe_buf_puts(
       &q, "SELECT source, row_number, reason, record, run_id, CAST(now() AS TIMESTAMP) AS rejected_at FROM read_json(");
-  floe_buf_sql_str(&q, bad_path);
+  floe_buf_sql_str(&q, path);
   floe_buf_puts(&q, ", format='newline_delimited', columns={'source': 'VARCHAR', 'row_number': 'BIGINT', 'reason': "
                     "'VARCHAR', 'record': 'VARCHAR', 'run_id': 'VARCHAR'})");
   cx->malformed_select = floe_arena_strdup(cx->ar, floe_buf_str(&q));
-  cx->malformed = (int64_t)nbad;
-  cx->rows_known = good;
-  cx->row_column = "__floe_row";
-  floe_buf_printf(&cx->meta, ",\"malformed_lines\":%zu", nbad);
-  if (ingest_rejects_on(cx->a))
-    fprintf(stderr, "floe: %s: %zu malformed line%s kept for the rejects table (first: line %lld: %s)\n", cx->label,
-            nbad, nbad == 1 ? "" : "s", (long long)bad[0].line, csv_why(cx, &bad[0]));
-  if (!good) goto out;
-  /* 3. The good rows, each with its row number in the file: the k-th good row is row k plus the number
-   * of bad rows before it, i.e. of bad rows with fewer than k good rows before them */
+  floe_buf_free(&q);
+  return cx->malformed_select ? 0 : floe_err_set(err, FLOE_ENOMEM, "out of memory");
+}
+
+/* 3. The good rows staged as a plain CSV, each with its row number in the file (__floe_row): the k-th
+ * good row is row k plus the number of bad rows before it, i.e. of bad rows with fewer than k good rows
+ * before them. *select reads them, every column as text, the types sniffed again on them alone. */
+static int csv_stage_good(ingest_ctx *cx, floe_engine *eng, int64_t good, char **select, floe_err *err) {
+  const struct ingest_csv *c = cx->csv;
+  floe_result *r = NULL;
+  floe_buf q;
+  floe_buf_init(&q, 0);
+  const char *path;
+  int rc = ingest_stage_path(cx, "good.csv", &path, err);
   /* (store_rejects, not ignore_errors: DuckDB 1.4 skips more after a quote that does not close with
    * the latter) */
-  if ((rc = floe_engine_exec(eng, "DROP TABLE IF EXISTS " CSV_ERRORS "; DROP TABLE IF EXISTS " CSV_SCANS, err)))
+  if (rc || (rc = floe_engine_exec(eng, "DROP TABLE IF EXISTS " CSV_ERRORS "; DROP TABLE IF EXISTS " CSV_SCANS, err)))
     goto out;
-  floe_buf_reset(&q);
   floe_buf_puts(&q, "COPY (SELECT g.__floe_k + coalesce(m.j, 0) AS __floe_row, g.* EXCLUDE (__floe_k) FROM (SELECT "
                     "row_number() OVER () AS __floe_k, * FROM read_csv(");
   floe_buf_printf(&q,
@@ -754,9 +735,13 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
                   "row_number, row_number() OVER (ORDER BY row_number) AS j FROM (%s)) GROUP BY gap) AS m ON "
                   "g.__floe_k > m.gap ORDER BY 1) TO ",
                   csv_read(cx, c), cx->malformed_select);
-  floe_buf_sql_str(&q, good_path);
+  floe_buf_sql_str(&q, path);
   floe_buf_puts(&q, " (FORMAT csv, HEADER true)");
-  if ((rc = floe_engine_query(eng, floe_buf_str(&q), &r, err))) goto fail_read;
+  if ((rc = floe_engine_query(eng, floe_buf_str(&q), &r, err))) {
+    err->code = rc = FLOE_EINPUT;
+    ingest_csv_explain(cx, err);
+    goto out;
+  }
   int64_t staged = floe_result_i64(r, 0, 0);
   floe_result_free(r);
   r = NULL;
@@ -765,15 +750,14 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
                       cx->label, (long long)good, (long long)staged);
     goto out;
   }
-  /* the types, sniffed again on the good rows alone */
-  floe_buf_reset(&q);
-  floe_buf_sql_str(&q, good_path);
+  floe_buf_reset(&q); /* the types, sniffed again on the good rows alone */
+  floe_buf_sql_str(&q, path);
   floe_buf_printf(&q, ", header=true, delim=',', quote='\"', escape='\"'%s", csv_line_opt(cx));
   floe_err e = {0};
   if (!csv_sniff(eng, floe_buf_str(&q), &r, &e) && (rc = csv_hints(cx, r, err))) goto out;
   floe_buf_reset(&q);
   floe_buf_puts(&q, "SELECT * FROM read_csv(");
-  floe_buf_sql_str(&q, good_path);
+  floe_buf_sql_str(&q, path);
   floe_buf_printf(&q, ", auto_detect=false, header=true, delim=',', quote='\"', escape='\"'%s", csv_line_opt(cx));
   if (strstr(c->args, "allow_quoted_nulls=false")) floe_buf_puts(&q, ", allow_quoted_nulls=false");
   floe_buf_puts(&q, ", columns={'__floe_row': 'BIGINT'");
@@ -784,15 +768,39 @@ int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
   }
   floe_buf_puts(&q, "})");
   if (!(*select = floe_arena_strdup(cx->ar, floe_buf_str(&q)))) rc = floe_err_set(err, FLOE_ENOMEM, "out of memory");
-  goto out;
-fail_read:
-  err->code = rc = FLOE_EINPUT;
-  ingest_csv_explain(cx, err);
 out:
-  if (bf) fclose(bf);
   floe_result_free(r);
   floe_buf_free(&q);
   return rc;
+}
+
+int ingest_csv_clean(ingest_ctx *cx, char **select, floe_err *err) {
+  floe_engine *eng;
+  int64_t good = 0;
+  csv_bad *bad = NULL;
+  size_t nbad = 0;
+  int rc = floe_lake_engine(cx->lake, &eng, err);
+  if (rc || (rc = csv_find_bad(cx, eng, &good, &bad, &nbad, err))) return rc;
+  if (!nbad)
+    return floe_err_set(err, FLOE_EINPUT, "%s: the file could not be read as CSV, but a second read found no bad line",
+                        cx->label);
+  if (!ingest_rejects_on(cx->a)) {
+    /* the good rows are checked too (ingest_shape), so that the report names the first bad row of
+     * either kind and counts both */
+    cx->malformed_row = bad[0].rec - (cx->csv->header ? 1 : 0);
+    cx->malformed_where = floe_arena_printf(cx->ar, " (line %lld)", (long long)bad[0].line);
+    cx->malformed_why = floe_arena_printf(cx->ar, "%s — the line reads: %s", csv_why(cx, &bad[0]),
+                                          first_line(cx, bad[0].text, 200));
+  }
+  if ((rc = csv_stage_bad(cx, bad, nbad, err))) return rc;
+  cx->malformed = (int64_t)nbad;
+  cx->rows_known = good;
+  cx->row_column = "__floe_row";
+  floe_buf_printf(&cx->meta, ",\"malformed_lines\":%zu", nbad);
+  if (ingest_rejects_on(cx->a))
+    fprintf(stderr, "floe: %s: %zu malformed line%s kept for the rejects table (first: line %lld: %s)\n", cx->label,
+            nbad, nbad == 1 ? "" : "s", (long long)bad[0].line, csv_why(cx, &bad[0]));
+  return good ? csv_stage_good(cx, eng, good, select, err) : 0;
 }
 
 /* ---- DuckDB's errors in the user's terms */
