@@ -133,6 +133,34 @@ typedef struct floe_resource {
   const floe_node *node;
 } floe_resource;
 
+/* run_queue: tag_concurrency_limits entries (as Dagster writes them). */
+typedef struct floe_tag_limit {
+  const char *key;
+  const char *value;  /* NULL: every run holding the key counts (whatever its value) */
+  bool per_value;     /* value: {applyLimitPerUniqueValue: true}: the limit applies to each value apart */
+  int limit;
+  const floe_node *node;
+} floe_tag_limit;
+
+/* Automation settings of floe.yaml read by the daemon (docs/automation.md). */
+typedef struct floe_run_queue_cfg {
+  bool enabled;            /* run_queue: is present: launches queue, the daemon starts them */
+  int max_concurrent_runs; /* default 10; -1 = no limit */
+  floe_tag_limit **tag_limits;
+  size_t ntag_limits;
+} floe_run_queue_cfg;
+
+typedef struct floe_run_retries_cfg {
+  bool enabled;                      /* default true; false: no run is retried, whatever its tags */
+  int max_retries;                   /* default 0 (tag dagster/max_retries overrides per run) */
+  bool retry_on_asset_or_op_failure; /* default true: false retries only runs whose worker failed */
+} floe_run_retries_cfg;
+
+typedef struct floe_run_monitoring_cfg {
+  double start_timeout;  /* start_timeout_seconds: a STARTING run older fails (default 180) */
+  double max_runtime;    /* max_runtime_seconds: default for the dagster/max_runtime tag (0 = none) */
+} floe_run_monitoring_cfg;
+
 typedef struct floe_project {
   floe_arena arena;
   const char *dir;     /* absolute project directory */
@@ -164,6 +192,9 @@ typedef struct floe_project {
   const char *secrets_keystore;      /* secrets.keystore (relative to dir), default <home>/keystore */
   const floe_node *sensors;          /* list */
   const floe_node *alerts;           /* list */
+  floe_run_queue_cfg run_queue;      /* run_queue: */
+  floe_run_retries_cfg run_retries;  /* run_retries: */
+  floe_run_monitoring_cfg run_monitoring; /* run_monitoring: */
 } floe_project;
 
 /* ---- option tables declared by the modules that read the options, checked by the loader

@@ -51,11 +51,37 @@ int floe_run_cancel(floe_store *s, const char *run_id, int wait_s, floe_err *err
  * not succeed (failed, skipped, cancelled, never started). */
 int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, char new_id[33],
                        floe_err *err) FLOE_WUR;
+/* The same as retry number retry_number (> 0: tag dagster/retry_number). Both tag the new run with
+ * dagster/parent_run_id and dagster/root_run_id. */
+int floe_run_retry(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, int retry_number,
+                   char new_id[33], floe_err *err) FLOE_WUR;
 
 /* Finds live runs whose worker's lease ran out (floe_store_run_list_stale; FLOE_RUN_LEASE seconds,
  * default 30), wherever the worker ran, and marks them failed, killing the step process groups they left
  * when boot id and start time prove them the ones started. Safe to call from any process at any time. */
 int floe_run_reap_dead(floe_store *s, floe_err *err) FLOE_WUR;
+
+/* ---- for the daemon (src/sched/): run queue and run monitor */
+
+/* Marks a run whose worker is gone as FAILURE with why (one transaction: the run, its open steps, the event),
+ * then kills the step process groups it left when they are provably the ones started. A run that already
+ * ended is left alone. */
+int floe_run_fail_orphaned(floe_store *s, const char *run_id, const char *why, floe_err *err) FLOE_WUR;
+/* This process's identity (pid, host, boot id, start time); strings in arena a. FLOE_ENOMEM on failure. */
+int floe_proc_self_id(floe_arena *a, floe_proc_id *out) FLOE_WUR;
+/* True only when id names a process of this host and boot that no longer exists (or whose pid another process
+ * holds now). Another host's process is never judged gone here. */
+bool floe_proc_gone(const floe_proc_id *id);
+/* True only when the run's worker ran on this host and boot and that process no longer exists (or its pid
+ * belongs to another process now). A worker on another host is never judged here: its lease is. */
+bool floe_run_worker_gone(const floe_run_rec *r);
+/* The run queue's claim: QUEUED -> STARTING naming worker (a child just started for the run), so the run
+ * leaves the queue at once; the worker then finds the run claimed for it. *claimed false when the run was
+ * no longer QUEUED (e.g. cancelled meanwhile). */
+int floe_run_claim_for(floe_store *s, const char *run_id, pid_t worker, bool *claimed, floe_err *err) FLOE_WUR;
+/* Requests cancellation of a STARTING or STARTED run with a reason kept as the run's error (e.g. it exceeded
+ * its maximum runtime); does not wait. */
+int floe_run_cancel_because(floe_store *s, const char *run_id, const char *why, floe_err *err) FLOE_WUR;
 
 /* Step files: <home>/logs/<run_id>/<asset key with '/' -> '__'>.{out,err,events}. Arena-allocated. */
 const char *floe_step_file(floe_arena *a, const floe_project *p, const char *run_id, const char *asset_key,
@@ -109,6 +135,8 @@ typedef struct floe_step_failure {
 
 struct floe_launch_outcome {
   char run_id[33];
+  bool queued;             /* the project has a run_queue: the daemon starts the run */
+  const char *notice;      /* something the launcher should tell the user (e.g. no daemon runs), or NULL */
   pid_t worker_pid;
   int status;              /* the run's status (final when waited) */
   int64_t duration_us;     /* launch to end, when waited */

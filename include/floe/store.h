@@ -166,6 +166,66 @@ int floe_store_asset_last_status(floe_store *s, floe_arena *a, const char ***key
 
 /* Raw access to the backend handle (sqlite3*; NULL for other backends), for tests. Modules keep their tables
  * behind the functions of this interface (the Iceberg catalog too: floe_store_catalog_*), never through it. */
+/* ---- the automation daemon (src/sched/daemon.c): one per instance, by a lease in the store */
+
+typedef struct floe_daemon_rec {
+  char owner[33];          /* random id of the daemon process holding (or last holding) the lease */
+  floe_proc_id proc;       /* its pid, host, boot id and start time */
+  int64_t started_us, heartbeat_us; /* heartbeat 0: released (stopped cleanly) */
+  int64_t stopped_us;
+} floe_daemon_rec;
+
+/* Takes the instance's daemon lease for me in one compare-and-swap statement: won when nobody holds it, it
+ * was released, its heartbeat is older than stale_before_us, or its holder is replace_owner (a holder the
+ * caller proved dead; NULL for none). Two daemons can never both win. */
+int floe_store_daemon_claim(floe_store *s, const floe_daemon_rec *me, int64_t stale_before_us, const char *replace_owner,
+                            bool *won, floe_err *err) FLOE_WUR;
+/* The lease's row (*found false when no daemon ever ran). Strings in arena a. */
+int floe_store_daemon_get(floe_store *s, floe_arena *a, floe_daemon_rec *out, bool *found, floe_err *err) FLOE_WUR;
+/* Renews owner's lease (heartbeat = now); *held false when another daemon took it meanwhile. */
+int floe_store_daemon_renew(floe_store *s, const char *owner, bool *held, floe_err *err) FLOE_WUR;
+/* The daemon lease's length (FLOE_DAEMON_LEASE seconds, default 20) and whether d holds it at now_us. */
+int64_t floe_daemon_lease_us(void);
+bool floe_daemon_rec_alive(const floe_daemon_rec *d, int64_t now_us);
+/* Releases owner's lease (a clean stop): the next daemon may start at once. */
+int floe_store_daemon_release(floe_store *s, const char *owner, floe_err *err) FLOE_WUR;
+
+/* A daemon component's heartbeat (scheduler, sensors, run queue, run monitor, alerts), its last error and a
+ * cursor it keeps across restarts (e.g. the run monitor's last handled end time). */
+typedef struct floe_component_rec {
+  const char *name;
+  int64_t heartbeat_us;
+  const char *error;  /* NULL when the last pass succeeded */
+  int64_t cursor;
+} floe_component_rec;
+/* Upserts the component's heartbeat and error; the cursor only when set_cursor. */
+int floe_store_component_put(floe_store *s, const floe_component_rec *c, bool set_cursor, floe_err *err) FLOE_WUR;
+int floe_store_component_list(floe_store *s, floe_arena *a, floe_component_rec **out, size_t *n, floe_err *err) FLOE_WUR;
+
+/* The run queue: QUEUED runs in dequeue order (tag dagster/priority, higher first; then oldest first), from
+ * position offset, at most limit. */
+int floe_store_run_list_queued(floe_store *s, floe_arena *a, int offset, int limit, floe_run_rec **out, size_t *n,
+                               floe_err *err) FLOE_WUR;
+/* Runs in status (any order), at most limit (0 = 10000): e.g. the live ones the queue counts. */
+int floe_store_run_list_in(floe_store *s, floe_arena *a, int status, int limit, floe_run_rec **out, size_t *n,
+                           floe_err *err) FLOE_WUR;
+/* Runs that ended in status with end_us > after_us, oldest end first, at most limit. */
+int floe_store_run_list_ended(floe_store *s, floe_arena *a, int status, int64_t after_us, int limit, floe_run_rec **out,
+                              size_t *n, floe_err *err) FLOE_WUR;
+/* How many runs name parent_id as their parent (retries, re-executions). */
+int floe_store_run_count_children(floe_store *s, const char *parent_id, int *n, floe_err *err) FLOE_WUR;
+
+/* ---- wake-ups: a writer that committed a run change (created, status moved) wakes the daemon at once. The
+ * SQLite backend does it by itself after each commit that changed a run, through a datagram socket beside the
+ * database (<db>-wake); floe_store_notify pokes it by hand for other changes (e.g. a schedule started).
+ * floe_store_listen (the daemon only) gives a descriptor that turns readable on a wake-up; drain it with
+ * floe_store_listen_drain. The descriptor belongs to the store (closed by floe_store_close). */
+void floe_store_notify(floe_store *s);
+int floe_store_listen(floe_store *s, int *fd, floe_err *err) FLOE_WUR;
+void floe_store_listen_drain(floe_store *s);
+
+/* Raw access for modules that keep their own tables in the instance database (e.g. the Iceberg
+ * SQL catalog). Returns the backend handle (sqlite3*) or NULL for other backends. */
 void *floe_store_sqlite_handle(floe_store *s);
 
 

@@ -129,6 +129,13 @@ void floe_time_iso(int64_t us, char *out, size_t n);
 int floe_time_parse(const char *s, int64_t *us_out);
 void floe_sleep_ms(int ms);
 
+/* ---- wake-up datagrams (src/util/wake.c): a hint that something changed, sent to whoever bound path.
+ * floe_wake_bind binds (replacing a stale socket file) a non-blocking socket; floe_wake_send pokes it and never
+ * fails (nobody listening is fine); floe_wake_drain empties the socket, returning how many pokes it held. */
+int floe_wake_bind(const char *path, int *fd, floe_err *err) FLOE_WUR;
+void floe_wake_send(const char *path);
+int floe_wake_drain(int fd);
+
 /* ---- ids */
 /* Writes a random 32-hex-char id (like a UUID without dashes) into out (at least 33 bytes). */
 void floe_random_id(char *out);

@@ -83,4 +83,7 @@ int cmd_lake_orphans(floe_cli *c);
 int cmd_lake_delete(floe_cli *c);
 int cmd_lake_register(floe_cli *c);
 int cmd_lake_unregister(floe_cli *c);
+int cmd_daemon(floe_cli *c);
+int cmd_daemon_status(floe_cli *c);
+int cmd_dev(floe_cli *c);
 #endif

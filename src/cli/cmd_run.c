@@ -85,12 +85,13 @@ static int launch(floe_cli *c, floe_launch_req *req) {
     req->progress = on_event;
   }
   /* Ctrl-C reaches the worker too (same process group): it cancels the run; we keep waiting for it */
-  if (req->wait) signal(SIGINT, SIG_IGN);
+  if (req->wait && !p->run_queue.enabled) signal(SIGINT, SIG_IGN); /* queued: Ctrl-C stops only the waiting */
   if (floe_job_launch(s, p, req, &a, &o, &err)) {
     rc = cli_fail(&err);
     goto out;
   }
-  if (req->detach) {
+  if (o.notice) fprintf(stderr, "floe: warning: %s\n", o.notice);
+  if (req->detach || (o.queued && !floe_run_status_done(o.status))) {
     printf("%s\n", o.run_id);
     goto out;
   }

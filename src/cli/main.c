@@ -48,6 +48,9 @@ static const command commands[] = {
     {"lake register", cmd_lake_register, "TABLE METADATA_LOCATION", "add an existing Iceberg table to the catalog (no copy), after checking what can be read", false},
     {"lake unregister", cmd_lake_unregister, "TABLE", "remove a table from the catalog, leaving its files", false},
     {"lake orphans", cmd_lake_orphans, "[--delete] [--min-age SECONDS]", "files no table references (killed or failed writes), also in directories of no table", false},
+    {"daemon status", cmd_daemon_status, "[--json]", "the daemon's pid and host, and each component's last heartbeat (exit 1 when none runs)", false},
+    {"daemon", cmd_daemon, "", "run the automation daemon (run queue, run monitor) in the foreground; SIGTERM stops it", false},
+    {"dev", cmd_dev, "", "local development: runs the daemon in the foreground (the web server is not built yet)", false},
     {"__run-worker", cmd_internal_run_worker, "RUN_ID", "internal: execute a run", true},
     {"__step", cmd_internal_step, "RUN_ID ASSET", "internal: execute one built-in step", true},
 };

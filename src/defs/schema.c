@@ -840,12 +840,41 @@ static const schema asset_file_schema = {asset_file_fields, 1, 0, NO_OFF, NULL, 
 
 /* ---- jobs, schedules, resources */
 
+/* The run tags the daemon reads (docs/automation.md) must hold what it expects: checked at load, not ignored
+ * at run time. */
+static int check_run_tags(ctx *c, const floe_node *n, void *obj, const char *path) {
+  static const struct {
+    const char *key, *expect;
+    bool integer, signed_ok;
+  } known[] = {
+      {"dagster/priority", "an integer, e.g. \"5\" or \"-1\"", true, true},
+      {"dagster/max_retries", "an integer >= 0", true, false},
+      {"dagster/max_runtime", "a number of seconds >= 0", false, false},
+  };
+  for (size_t i = 0; i < n->len; i++) {
+    const char *v = floe_node_scalar(n->items[i]);
+    char sub[PATHLEN];
+    join_key(sub, path, n->keys[i]);
+    if (!v) continue;
+    if (!strcmp(n->keys[i], "dagster/retry_strategy") && strcmp(v, "FROM_FAILURE") && strcmp(v, "ALL_STEPS"))
+      return wrong(c, n->items[i], sub, "invalid value", "FROM_FAILURE or ALL_STEPS");
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+      if (strcmp(n->keys[i], known[k].key)) continue;
+      char *end = NULL;
+      double d = strtod(v, &end);
+      if (end == v || *end || (known[k].integer && d != floor(d)) || (!known[k].signed_ok && d < 0))
+        return wrong(c, n->items[i], sub, "invalid value", known[k].expect);
+    }
+  }
+  return 0;
+}
+
 #define FJ(nm, ty, mem, ...)                                                                                           \
   { .name = nm, .type = ty, .off = offsetof(floe_job, mem), __VA_ARGS__ }
 static const field job_fields[] = {
     FJ("name", T_NAME, name, .required = true),
     FJ("selection", T_STR, selection, .expect = "an asset selection (key, +key, key+, tag:k=v, group:g, *)"),
-    FJ("tags", T_TAGS, tags, .off_n = offsetof(floe_job, ntags)),
+    FJ("tags", T_TAGS, tags, .off_n = offsetof(floe_job, ntags), .fn = check_run_tags),
     FJ("description", T_STR, description),
     FJ("config", T_MAPNODE, config_schema),
 };
@@ -969,10 +998,67 @@ static const field secrets_fields[] = {
 static const field executor_fields[] = {
     FP("max_concurrent", T_INT, max_concurrent, .has_min = true, .min = 1),
 };
+
+/* ---- automation: run_queue, run_retries, run_monitoring (read by the daemon, docs/automation.md) */
+
+/* tag_concurrency_limits[].value: a string, or Dagster's {applyLimitPerUniqueValue: true} */
+static int parse_limit_value(ctx *c, const floe_node *n, void *obj, const char *path) {
+  floe_tag_limit *l = obj;
+  if ((l->value = floe_node_scalar(n))) return 0;
+  const floe_node *per = n->type == FLOE_NODE_MAP && n->len == 1 ? floe_node_get(n, "applyLimitPerUniqueValue") : NULL;
+  const char *ps = floe_node_scalar(per);
+  if (!ps || (strcmp(ps, "true") && strcmp(ps, "false")))
+    return wrong(c, n, path, "wrong type", "a tag value, or {applyLimitPerUniqueValue: true}");
+  l->per_value = !strcmp(ps, "true");
+  return 0;
+}
+
+#define FL(nm, ty, mem, ...)                                                                                           \
+  { .name = nm, .type = ty, .off = offsetof(floe_tag_limit, mem), __VA_ARGS__ }
+static const field tag_limit_fields[] = {
+    FL("key", T_STR, key, .required = true, .expect = "a tag name"),
+    {.name = "value", .type = T_FN, .fn = parse_limit_value, .expect = "a tag value, or {applyLimitPerUniqueValue: true}"},
+    FL("limit", T_INT, limit, .required = true, .has_min = true, .min = 0),
+};
+static const schema tag_limit_schema = {tag_limit_fields, sizeof tag_limit_fields / sizeof tag_limit_fields[0],
+                                        sizeof(floe_tag_limit), offsetof(floe_tag_limit, node), NULL, NULL};
+
+/* run_queue: present (even empty) turns the queue on; max_concurrent_runs defaults to 10 as in Dagster */
+static int run_queue_on(ctx *c, const floe_node *n, void *obj, const char *path) {
+  floe_project *p = obj;
+  p->run_queue.enabled = true;
+  if (!floe_node_get(n, "max_concurrent_runs")) p->run_queue.max_concurrent_runs = 10;
+  return 0;
+}
+static int run_retries_seen(ctx *c, const floe_node *n, void *obj, const char *path) {
+  floe_project *p = obj;
+  const floe_node *r = floe_node_get(n, "retry_on_asset_or_op_failure");
+  if (!r) p->run_retries.retry_on_asset_or_op_failure = true;
+  if (!floe_node_get(n, "enabled")) p->run_retries.enabled = true;
+  return 0;
+}
+
+static const field run_queue_fields[] = {
+    FP("max_concurrent_runs", T_INT, run_queue.max_concurrent_runs, .has_min = true, .min = -1,
+       .expect = "an integer >= 0, or -1 for no limit"),
+    FP("tag_concurrency_limits", T_LIST, run_queue.tag_limits, .off_n = offsetof(floe_project, run_queue.ntag_limits),
+       .sub = &tag_limit_schema),
+};
+static const field run_retries_fields[] = {
+    FP("enabled", T_BOOL, run_retries.enabled),
+    FP("max_retries", T_INT, run_retries.max_retries, .has_min = true, .min = 0),
+    FP("retry_on_asset_or_op_failure", T_BOOL, run_retries.retry_on_asset_or_op_failure),
+};
+static const field run_monitoring_fields[] = {
+    FP("start_timeout_seconds", T_NUM, run_monitoring.start_timeout, .has_min = true, .min = 0),
+    FP("max_runtime_seconds", T_NUM, run_monitoring.max_runtime, .has_min = true, .min = 0),
+};
 #define SUB(f)                                                                                                         \
   { f, sizeof f / sizeof f[0], 0, NO_OFF, NULL, NULL }
 static const schema storage_schema = SUB(storage_fields), lake_schema = SUB(lake_fields),
-                    secrets_schema = SUB(secrets_fields), executor_schema = SUB(executor_fields);
+                    secrets_schema = SUB(secrets_fields), executor_schema = SUB(executor_fields),
+                    run_queue_schema = SUB(run_queue_fields), run_retries_schema = SUB(run_retries_fields),
+                    run_monitoring_schema = SUB(run_monitoring_fields);
 
 static const field project_fields[] = {
     FP("name", T_NAME, name),
@@ -985,6 +1071,9 @@ static const field project_fields[] = {
     FP("sensors", T_SEQNODE, sensors),
     FP("alerts", T_SEQNODE, alerts),
     {.name = "resources", .type = T_FN, .fn = parse_resources},
+    {.name = "run_queue", .type = T_STRUCT, .sub = &run_queue_schema, .fn = run_queue_on},
+    {.name = "run_retries", .type = T_STRUCT, .sub = &run_retries_schema, .fn = run_retries_seen},
+    {.name = "run_monitoring", .type = T_STRUCT, .sub = &run_monitoring_schema},
 };
 static const schema project_schema = SUB(project_fields);
 
@@ -1028,6 +1117,11 @@ static int apply_defaults(ctx *c) {
     p->max_concurrent = n > 0 ? (int)n : 1;
   }
   if (!p->db_path || !p->warehouse || !p->env_file) return oom(c);
+  if (!p->root || !floe_node_get(p->root, "run_retries")) {
+    p->run_retries.enabled = true; /* the dagster/max_retries tag works alone */
+    p->run_retries.retry_on_asset_or_op_failure = true;
+  }
+  if (!p->run_monitoring.start_timeout) p->run_monitoring.start_timeout = 180;
   return 0;
 }
 

@@ -50,4 +50,9 @@ const char *floe_run_config_path(floe_arena *a, const floe_project *p, const cha
 int floe_run_config_take(floe_arena *a, const floe_project *p, const char *run_id, const char **text,
                          floe_err *err) FLOE_WUR;
 
+/* The queued launch (queued.c): the run is QUEUED already; notes whether a daemon will start it, and waits
+ * through the store when req->wait. t0: floe_mono_us() at the launch's start. */
+int floe_launch_queued(floe_store *s, const floe_project *p, const floe_launch_req *req, floe_arena *a,
+                       floe_launch_outcome *out, int64_t t0, floe_err *err) FLOE_WUR;
+
 #endif

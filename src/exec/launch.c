@@ -170,7 +170,8 @@ int floe_job_launch(floe_store *s, const floe_project *p, const floe_launch_req 
   int rc = create_run(s, p, req, a, out->run_id, err);
   if (rc) return rc;
   if ((rc = floe_run_outcome(s, p, out->run_id, 0, a, out, err))) return rc;
-  /* Here a run_queue: setting will enqueue instead (the daemon's run queue starts the worker). */
+  /* With a run_queue: the run stays QUEUED (its commit woke the daemon, whose run queue starts the worker) */
+  if (p->run_queue.enabled) return floe_launch_queued(s, p, req, a, out, t0, err);
   if ((rc = floe_run_spawn_worker(p, out->run_id, req->detach, &out->worker_pid, err))) return rc;
   if (req->started) req->started(req->ud, out);
   if (req->detach || !req->wait) return 0;

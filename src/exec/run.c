@@ -1,6 +1,7 @@
 /* run.c — run lifecycle outside the worker: create, start the worker process, wait for it, cancel,
  * re-execute, and recover runs whose worker died (kill -9, OOM, machine restart). */
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -151,7 +152,7 @@ int floe_run_close_steps(floe_store *s, const char *run_id, const floe_step_rec 
 /* Marks a run whose worker is gone as failed (one transaction: the run, its open steps, the event), then
  * ends the step process groups it left, if they are still the ones it started. Idempotent: a run that
  * already ended is left alone. */
-static int fail_orphaned_run(floe_store *s, const char *run_id, const char *why, floe_err *err) {
+int floe_run_fail_orphaned(floe_store *s, const char *run_id, const char *why, floe_err *err) {
   floe_arena a;
   floe_arena_init(&a, 0);
   floe_step_rec *steps = NULL;
@@ -220,7 +221,7 @@ int floe_run_wait_progress(floe_store *s, const char *run_id, pid_t worker, floe
     else
       snprintf(why, sizeof why, "run worker (pid %d) exited with code %d before the run finished", (int)worker,
                WEXITSTATUS(ws));
-    rc = fail_orphaned_run(s, run_id, why, err);
+    rc = floe_run_fail_orphaned(s, run_id, why, err);
     r.status = FLOE_RUN_FAILURE;
   }
   if (!rc) *status = r.status;
@@ -240,7 +241,7 @@ int floe_run_reap_dead(floe_store *s, floe_err *err) {
     int64_t last = runs[i].heartbeat_us ? runs[i].heartbeat_us : runs[i].created_us;
     snprintf(why, sizeof why, "run worker (pid %d on %s) stopped renewing its lease %.1fs ago: the run was interrupted",
              runs[i].worker.pid, runs[i].worker.host ? runs[i].worker.host : "?", (double)(now - last) / 1e6);
-    rc = fail_orphaned_run(s, runs[i].id, why, err);
+    rc = floe_run_fail_orphaned(s, runs[i].id, why, err);
   }
   floe_arena_free(&a);
   return rc;
@@ -318,8 +319,33 @@ out:
   return rc;
 }
 
+/* The tags of a re-execution: the old run's, with dagster/parent_run_id and dagster/root_run_id (as Dagster
+ * links them) and retry_number when > 0 (dagster/retry_number). Arena string, NULL when out of memory. */
+static const char *reexec_tags(floe_arena *a, const floe_run_rec *r, int retry_number) {
+  json_t *t = r->tags_json ? json_loads(r->tags_json, 0, NULL) : NULL;
+  if (!json_is_object(t)) {
+    json_decref(t);
+    t = json_object();
+  }
+  char num[16];
+  snprintf(num, sizeof num, "%d", retry_number);
+  json_object_set_new(t, "dagster/parent_run_id", json_string(r->id));
+  json_object_set_new(t, "dagster/root_run_id", json_string(r->root_run_id ? r->root_run_id : r->id));
+  if (retry_number > 0) json_object_set_new(t, "dagster/retry_number", json_string(num));
+  char *text = json_dumps(t, JSON_COMPACT);
+  const char *out = text ? floe_arena_strdup(a, text) : NULL;
+  free(text);
+  json_decref(t);
+  return out;
+}
+
 int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, char new_id[33],
                        floe_err *err) {
+  return floe_run_retry(s, p, run_id, from_failure, 0, new_id, err);
+}
+
+int floe_run_retry(floe_store *s, const floe_project *p, const char *run_id, bool from_failure, int retry_number,
+                   char new_id[33], floe_err *err) {
   floe_arena a;
   floe_arena_init(&a, 0);
   floe_run_rec r;
@@ -372,13 +398,55 @@ int floe_run_reexecute(floe_store *s, const floe_project *p, const char *run_id,
                    .selection = floe_buf_str(&sel),
                    .mask = mask,
                    .config_yaml = r.config_yaml,
-                   .tags_json = r.tags_json,
+                   .tags_json = reexec_tags(&a, &r, retry_number),
                    .parent_run_id = r.id,
                    .root_run_id = r.root_run_id ? r.root_run_id : r.id};
-  rc = floe_run_create(s, p, &l, new_id, err);
+  rc = l.tags_json ? floe_run_create(s, p, &l, new_id, err) : floe_err_set(err, FLOE_ENOMEM, "out of memory");
   floe_buf_free(&sel);
 out:
   floe_free(mask);
+  floe_arena_free(&a);
+  return rc;
+}
+
+/* ---- for the daemon's run queue and run monitor */
+
+int floe_proc_self_id(floe_arena *a, floe_proc_id *out) { return floe_proc_self(a, (int)getpid(), true, out); }
+
+bool floe_proc_gone(const floe_proc_id *id) {
+  const char *boot = floe_proc_boot_id();
+  char host[256];
+  if (id->pid <= 0 || !id->boot_id || !id->host || !boot || strcmp(boot, id->boot_id)) return false;
+  if (gethostname(host, sizeof host) != 0 || strncmp(host, id->host, sizeof host)) return false;
+  return floe_proc_start_ticks(id->pid) != id->start_ticks; /* no such process, or a stranger now */
+}
+
+bool floe_run_worker_gone(const floe_run_rec *r) { return floe_proc_gone(&r->worker); }
+
+int floe_run_claim_for(floe_store *s, const char *run_id, pid_t worker, bool *claimed, floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 1024);
+  floe_proc_id id;
+  int rc = floe_proc_self(&a, (int)worker, true, &id) ? floe_err_set(err, FLOE_ENOMEM, "out of memory") : 0;
+  if (!rc) rc = floe_store_run_transition(s, run_id, FLOE_RUN_STARTING, &id, NULL, claimed, err);
+  floe_arena_free(&a);
+  return rc;
+}
+
+int floe_run_cancel_because(floe_store *s, const char *run_id, const char *why, floe_err *err) {
+  floe_arena a;
+  floe_arena_init(&a, 1024);
+  bool changed = false;
+  int rc = floe_store_begin(s, err);
+  if (!rc) rc = floe_store_run_transition(s, run_id, FLOE_RUN_CANCELING, NULL, why, &changed, err);
+  if (!rc && changed) {
+    floe_event_rec e = {.run_id = run_id, .type = "RUN_CANCELING", .level = "warning", .message = why};
+    rc = floe_store_event_append(s, &e, err);
+  }
+  rc = floe_store_end(s, rc, err);
+  floe_run_rec r;
+  if (!rc && changed && floe_store_run_get(s, &a, run_id, &r, NULL) == 0 && floe_proc_is(&r.worker))
+    kill(r.worker.pid, SIGUSR1); /* the worker polls the store too: the signal only saves it a second */
   floe_arena_free(&a);
   return rc;
 }

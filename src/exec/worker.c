@@ -589,8 +589,13 @@ static int phase_claim(worker *w) {
   if (!changed) {
     floe_run_rec cur;
     int status = floe_store_run_get(w->s, &w->a, w->run_id, &cur, NULL) == 0 ? cur.status : w->run.status;
-    return floe_err_set(w->err, FLOE_ECONFLICT, "run %s is %s, not QUEUED: another worker has it or it ended",
-                        w->run_id, floe_run_status_name(status));
+    /* the daemon's run queue claims the run for the worker it started, naming it: then the run is ours */
+    bool for_us = status == FLOE_RUN_STARTING && cur.worker.pid == w->self.pid &&
+                  cur.worker.start_ticks == w->self.start_ticks && cur.worker.boot_id && w->self.boot_id &&
+                  !strcmp(cur.worker.boot_id, w->self.boot_id);
+    if (!for_us)
+      return floe_err_set(w->err, FLOE_ECONFLICT, "run %s is %s, not QUEUED: another worker has it or it ended",
+                          w->run_id, floe_run_status_name(status));
   }
   w->claimed = true;
   return 0;

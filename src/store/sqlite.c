@@ -1,7 +1,7 @@
 /* sqlite.c — the SQLite backend of instance storage (WAL mode).
  *
  * Many processes (CLI, run workers, daemon) write at once. To never surface "database is locked":
- * every connection sets a long busy timeout, write transactions start with BEGIN IMMEDIATE (a deferred
+ * every connection waits up to 10 s for a lock (polling finely: busy_wait), write transactions start with BEGIN IMMEDIATE (a deferred
  * transaction that upgrades to a writer can fail with SQLITE_BUSY without waiting), and each statement
  * is retried on SQLITE_BUSY/SQLITE_LOCKED until a deadline. Schema changes are numbered migrations
  * tracked in PRAGMA user_version. A statement that fails inside a transaction poisons it, and the
@@ -9,6 +9,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "store_int.h"
 
 #define STMT_CACHE 32
@@ -21,6 +23,10 @@ typedef struct sqlite_store {
   bool failed; /* a statement of the open transaction failed: it must roll back */
   bool durable; /* the open transaction is a catalog one: synchronous=FULL until it ends */
   char fail_msg[256];
+  bool run_changed; /* a run was created or moved: wake the daemon once it is committed */
+  char *wake_path;  /* <db>-wake: the daemon's wake-up socket */
+  int listen_fd;    /* the daemon's end of it, -1 when not listening */
+  int64_t busy_since; /* busy_wait: when the current wait for a lock began */
   struct {
     const char *sql;
     sqlite3_stmt *st;
@@ -42,6 +48,11 @@ typedef struct sqlite_store {
   " BEGIN INSERT INTO asset_status (asset_key, status, ts_us) VALUES (new.asset_key, new.status,"                     \
   " COALESCE(new.end_us, new.start_us, 0)) ON CONFLICT(asset_key) DO UPDATE SET status=excluded.status,"              \
   " ts_us=excluded.ts_us WHERE excluded.ts_us >= asset_status.ts_us; END;"
+
+/* A run's queue priority: its dagster/priority tag as an integer (0 when absent or not a number). */
+#define RUN_PRIORITY(tags)                                                                                             \
+  "(CASE WHEN json_valid(" tags ") THEN CAST(COALESCE(json_extract(" tags ", '$.\"dagster/priority\"'), 0) AS INTEGER)" \
+  " ELSE 0 END)"
 
 static const char *const migrations[] = {
     /* 1: runs, steps, the event log, latest materializations */
@@ -95,6 +106,18 @@ static const char *const migrations[] = {
     " catalog_name VARCHAR(255) NOT NULL, namespace VARCHAR(255) NOT NULL,"
     " property_key VARCHAR(255), property_value VARCHAR(1000),"
     " PRIMARY KEY (catalog_name, namespace, property_key));",
+    /* 4: the automation daemon: its lease (one per instance) and its components' heartbeats; the run queue's
+     * order (priority from the dagster/priority tag, kept in a column so that an index serves the dequeue);
+     * runs by end time (the run monitor's retries) and by parent (one retry per failed run) */
+    "ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE runs SET priority = " RUN_PRIORITY("tags") " WHERE status = 'QUEUED';"
+    "CREATE INDEX runs_queue ON runs(priority DESC, created_us, id) WHERE status = 'QUEUED';"
+    "CREATE INDEX runs_ended ON runs(status, end_us);"
+    "CREATE INDEX runs_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;"
+    "CREATE TABLE daemon_lease (name TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER, host TEXT, boot_id TEXT,"
+    " start_ticks INTEGER, started_us INTEGER, heartbeat_us INTEGER, stopped_us INTEGER);"
+    "CREATE TABLE daemon_components (name TEXT PRIMARY KEY, heartbeat_us INTEGER NOT NULL, error TEXT,"
+    " cursor INTEGER);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -231,6 +254,31 @@ static int col_status(sqlite3_stmt *st, int i, int (*parse)(const char *)) {
   return t ? parse((const char *)t) : -1;
 }
 
+/* ---- wake-ups: after a commit that created or moved a run, poke the daemon */
+
+static void sq_notify(floe_store *b) { floe_wake_send(((sqlite_store *)b)->wake_path); }
+
+/* A run changed: outside a transaction it is committed already; inside, the outermost commit pokes. */
+static void run_changed(sqlite_store *s) {
+  if (s->depth > 0) s->run_changed = true;
+  else sq_notify(&s->base);
+}
+
+static int sq_listen(floe_store *b, int *fd, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  if (s->listen_fd < 0) {
+    int rc = floe_wake_bind(s->wake_path, &s->listen_fd, err);
+    if (rc) return rc;
+  }
+  *fd = s->listen_fd;
+  return 0;
+}
+
+static void sq_listen_drain(floe_store *b) {
+  sqlite_store *s = (sqlite_store *)b;
+  if (s->listen_fd >= 0) floe_wake_drain(s->listen_fd);
+}
+
 static int sq_begin(floe_store *b, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   if (s->depth++ > 0) return 0;
@@ -245,6 +293,8 @@ static int sq_end(floe_store *b, int rc, floe_err *err) {
   if (s->depth == 0) return rc;
   if (rc) s->failed = true;
   if (--s->depth > 0) return rc;
+  bool notify = s->run_changed;
+  s->run_changed = false;
   if (s->failed) {
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->failed = false;
@@ -253,6 +303,7 @@ static int sq_end(floe_store *b, int rc, floe_err *err) {
   }
   int crc = exec_retry(s, "COMMIT", err);
   if (crc) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  else if (notify) sq_notify(b);
   return crc;
 }
 
@@ -288,6 +339,11 @@ static void sq_close(floe_store *b) {
   for (int i = 0; i < STMT_CACHE; i++)
     if (s->cache[i].st) sqlite3_finalize(s->cache[i].st);
   sqlite3_close_v2(s->db);
+  if (s->listen_fd >= 0) {
+    close(s->listen_fd);
+    unlink(s->wake_path);
+  }
+  floe_free(s->wake_path);
   floe_free(s);
 }
 
@@ -322,7 +378,7 @@ static int migrate(sqlite_store *s, floe_err *err) {
 static int sq_run_create(floe_store *b, const floe_run_rec *r, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   static const char sql[] = "INSERT INTO runs (id, job, selection, status, tags, config, parent_run_id, root_run_id,"
-                            " created_us) VALUES (?,?,?,?,?,?,?,?,?)";
+                            " created_us, priority) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9," RUN_PRIORITY("?5") ")";
   sqlite3_stmt *st = prep(s, sql, err);
   if (!st) return FLOE_EDB;
   bind_text(st, 1, r->id);
@@ -334,7 +390,9 @@ static int sq_run_create(floe_store *b, const floe_run_rec *r, floe_err *err) {
   bind_text(st, 7, r->parent_run_id);
   bind_text(st, 8, r->root_run_id);
   sqlite3_bind_int64(st, 9, r->created_us ? r->created_us : floe_now_us());
-  return write_stmt(s, st, err);
+  int rc = write_stmt(s, st, err);
+  if (!rc) run_changed(s);
+  return rc;
 }
 
 static int run_exists(sqlite_store *s, const char *id, bool *found, floe_err *err) {
@@ -354,7 +412,8 @@ static int sq_run_transition(floe_store *b, const char *id, int to, unsigned fro
                              const char *error, bool *changed, floe_err *err) {
   sqlite_store *s = (sqlite_store *)b;
   static const char sql[] =
-      "UPDATE runs SET status=?1, error=COALESCE(?2, error),"
+      "UPDATE runs SET status=?1, error=CASE WHEN error IS NULL OR ?2 IS NULL THEN COALESCE(?2, error)"
+      " ELSE error || '; ' || ?2 END,"
       " start_us=CASE WHEN ?1='STARTED' THEN COALESCE(start_us, ?3) ELSE start_us END,"
       " end_us=CASE WHEN ?4 THEN ?3 ELSE end_us END,"
       " worker_pid=COALESCE(?5, worker_pid), worker_host=COALESCE(?6, worker_host),"
@@ -379,6 +438,7 @@ static int sq_run_transition(floe_store *b, const char *id, int to, unsigned fro
   int rc = step_done(s, st, err);
   *changed = !rc && sqlite3_changes(s->db) > 0;
   unprep(s, st);
+  if (*changed) run_changed(s);
   if (!rc && !*changed) {
     bool found = false;
     if ((rc = run_exists(s, id, &found, err)) == 0 && !found)
@@ -637,6 +697,170 @@ static int sq_asset_last_status(floe_store *b, floe_arena *a, const char ***keys
   return 0;
 }
 
+/* ---- the daemon's lease and components, the run queue */
+
+static int sq_daemon_claim(floe_store *b, const floe_daemon_rec *me, int64_t stale_before_us, const char *replace_owner,
+                           bool *won, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  /* one statement: the row is taken only when free, released, stale, or held by the proven-dead replace_owner */
+  static const char sql[] =
+      "INSERT INTO daemon_lease (name, owner, pid, host, boot_id, start_ticks, started_us, heartbeat_us, stopped_us)"
+      " VALUES ('daemon', ?1, ?2, ?3, ?4, ?5, ?6, ?6, NULL) ON CONFLICT(name) DO UPDATE SET owner=excluded.owner,"
+      " pid=excluded.pid, host=excluded.host, boot_id=excluded.boot_id, start_ticks=excluded.start_ticks,"
+      " started_us=excluded.started_us, heartbeat_us=excluded.heartbeat_us, stopped_us=NULL"
+      " WHERE daemon_lease.heartbeat_us IS NULL OR daemon_lease.heartbeat_us < ?7 OR daemon_lease.owner = ?8";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, me->owner);
+  sqlite3_bind_int(st, 2, me->proc.pid);
+  bind_text(st, 3, me->proc.host);
+  bind_text(st, 4, me->proc.boot_id);
+  bind_i64(st, 5, me->proc.start_ticks);
+  sqlite3_bind_int64(st, 6, floe_now_us());
+  sqlite3_bind_int64(st, 7, stale_before_us);
+  bind_text(st, 8, replace_owner);
+  int rc = step_done(s, st, err);
+  *won = !rc && sqlite3_changes(s->db) > 0;
+  unprep(s, st);
+  return rc;
+}
+
+static bool read_daemon(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_daemon_rec *r = rec;
+  bool ok = true;
+  const unsigned char *o = sqlite3_column_text(st, 0);
+  snprintf(r->owner, sizeof r->owner, "%s", o ? (const char *)o : "");
+  r->proc.pid = sqlite3_column_int(st, 1);
+  r->proc.host = col_text_ok(a, st, 2, &ok);
+  r->proc.boot_id = col_text_ok(a, st, 3, &ok);
+  r->proc.start_ticks = sqlite3_column_int64(st, 4);
+  r->started_us = sqlite3_column_int64(st, 5);
+  r->heartbeat_us = sqlite3_column_int64(st, 6);
+  r->stopped_us = sqlite3_column_int64(st, 7);
+  return ok;
+}
+
+static int sq_daemon_get(floe_store *b, floe_arena *a, floe_daemon_rec *out, bool *found, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT owner, pid, host, boot_id, start_ticks, started_us, heartbeat_us, stopped_us"
+                            " FROM daemon_lease WHERE name = 'daemon'";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  floe_daemon_rec *rows;
+  size_t n = 0;
+  int rc = collect_rows(s, st, a, sizeof *rows, read_daemon, (void **)&rows, &n, err);
+  *found = !rc && n > 0;
+  if (*found) *out = rows[0];
+  return rc;
+}
+
+static int sq_daemon_renew(floe_store *b, const char *owner, bool *held, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "UPDATE daemon_lease SET heartbeat_us = ?1 WHERE name = 'daemon' AND owner = ?2"
+                            " AND heartbeat_us IS NOT NULL";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  sqlite3_bind_int64(st, 1, floe_now_us());
+  bind_text(st, 2, owner);
+  int rc = step_done(s, st, err);
+  *held = !rc && sqlite3_changes(s->db) > 0;
+  unprep(s, st);
+  return rc;
+}
+
+static int sq_daemon_release(floe_store *b, const char *owner, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "UPDATE daemon_lease SET heartbeat_us = NULL, stopped_us = ?1 WHERE name = 'daemon'"
+                            " AND owner = ?2";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  sqlite3_bind_int64(st, 1, floe_now_us());
+  bind_text(st, 2, owner);
+  return write_stmt(s, st, err);
+}
+
+static int sq_component_put(floe_store *b, const floe_component_rec *c, bool set_cursor, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] =
+      "INSERT INTO daemon_components (name, heartbeat_us, error, cursor) VALUES (?1, ?2, ?3, ?4)"
+      " ON CONFLICT(name) DO UPDATE SET heartbeat_us = excluded.heartbeat_us, error = excluded.error,"
+      " cursor = CASE WHEN ?5 THEN excluded.cursor ELSE daemon_components.cursor END";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, c->name);
+  sqlite3_bind_int64(st, 2, c->heartbeat_us ? c->heartbeat_us : floe_now_us());
+  bind_text(st, 3, c->error);
+  bind_i64(st, 4, c->cursor);
+  sqlite3_bind_int(st, 5, set_cursor);
+  return write_stmt(s, st, err);
+}
+
+static bool read_component(floe_arena *a, sqlite3_stmt *st, void *rec) {
+  floe_component_rec *r = rec;
+  bool ok = true;
+  r->name = col_text_ok(a, st, 0, &ok);
+  r->heartbeat_us = sqlite3_column_int64(st, 1);
+  r->error = col_text_ok(a, st, 2, &ok);
+  r->cursor = sqlite3_column_int64(st, 3);
+  return ok;
+}
+
+static int sq_component_list(floe_store *b, floe_arena *a, floe_component_rec **out, size_t *n, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT name, heartbeat_us, error, cursor FROM daemon_components ORDER BY name";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  return collect_rows(s, st, a, sizeof **out, read_component, (void **)out, n, err);
+}
+
+static int sq_run_list_queued(floe_store *b, floe_arena *a, int offset, int limit, floe_run_rec **out, size_t *n,
+                              floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE status = 'QUEUED'"
+                            " ORDER BY priority DESC, created_us, id LIMIT ?1 OFFSET ?2";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  sqlite3_bind_int(st, 1, limit > 0 ? limit : 100);
+  sqlite3_bind_int(st, 2, offset > 0 ? offset : 0);
+  return collect_rows(s, st, a, sizeof **out, read_run, (void **)out, n, err);
+}
+
+static int sq_run_list_in(floe_store *b, floe_arena *a, int status, int limit, floe_run_rec **out, size_t *n,
+                          floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE status = ?1 LIMIT ?2";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, floe_run_status_name(status));
+  sqlite3_bind_int(st, 2, limit > 0 ? limit : 10000);
+  return collect_rows(s, st, a, sizeof **out, read_run, (void **)out, n, err);
+}
+
+static int sq_run_list_ended(floe_store *b, floe_arena *a, int status, int64_t after_us, int limit, floe_run_rec **out,
+                             size_t *n, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT " RUN_COLS " FROM runs WHERE status = ?1 AND end_us > ?2 ORDER BY end_us LIMIT ?3";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, floe_run_status_name(status));
+  sqlite3_bind_int64(st, 2, after_us);
+  sqlite3_bind_int(st, 3, limit > 0 ? limit : 100);
+  return collect_rows(s, st, a, sizeof **out, read_run, (void **)out, n, err);
+}
+
+static int sq_run_count_children(floe_store *b, const char *parent_id, int *n, floe_err *err) {
+  sqlite_store *s = (sqlite_store *)b;
+  static const char sql[] = "SELECT count(*) FROM runs WHERE parent_run_id = ?1";
+  sqlite3_stmt *st = prep(s, sql, err);
+  if (!st) return FLOE_EDB;
+  bind_text(st, 1, parent_id);
+  int src = sqlite3_step(st);
+  *n = src == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  int rc = src == SQLITE_ROW ? 0 : db_err(s, err, "count children");
+  unprep(s, st);
+  return rc;
+}
+
 static void *sq_handle(floe_store *b) { return ((sqlite_store *)b)->db; }
 
 /* ---- the Iceberg SQL catalog */
@@ -782,13 +1006,44 @@ static const floe_store_ops sqlite_ops = {
     .catalog_list = sq_catalog_list,
     .catalog_swap = sq_catalog_swap,
     .catalog_drop = sq_catalog_drop,
+    .daemon_claim = sq_daemon_claim,
+    .daemon_get = sq_daemon_get,
+    .daemon_renew = sq_daemon_renew,
+    .daemon_release = sq_daemon_release,
+    .component_put = sq_component_put,
+    .component_list = sq_component_list,
+    .run_list_queued = sq_run_list_queued,
+    .run_list_in = sq_run_list_in,
+    .run_list_ended = sq_run_list_ended,
+    .run_count_children = sq_run_count_children,
+    .notify = sq_notify,
+    .listen = sq_listen,
+    .listen_drain = sq_listen_drain,
 };
+
+/* Waiting for another connection's lock. SQLite's own busy timeout sleeps 1, 2, 5, 10, 15, 20, 25 ... ms between
+ * tries, so a writer whose lock frees 100 us later (the run queue claiming a run while a worker commits) sleeps
+ * milliseconds. This one tries again every 100 us at first, backing off to 2 ms, for up to 10 s in all. */
+static int busy_wait(void *ud, int n) {
+  sqlite_store *s = ud;
+  if (n == 0) s->busy_since = floe_mono_us();
+  if (floe_mono_us() - s->busy_since > 10000000) return 0;
+  struct timespec ts = {0, (n < 20 ? 100 : n < 100 ? 500 : 2000) * 1000L + (long)(floe_random_u64() % 100000)};
+  nanosleep(&ts, NULL);
+  return 1;
+}
 
 int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err) {
   *out = NULL;
   sqlite_store *s = floe_calloc(1, sizeof *s);
   if (!s) return floe_err_set(err, FLOE_ENOMEM, "out of memory");
   s->base.ops = &sqlite_ops;
+  s->listen_fd = -1;
+  if (strcmp(path, ":memory:") && !(s->wake_path = floe_malloc(strlen(path) + 6))) {
+    floe_free(s);
+    return floe_err_set(err, FLOE_ENOMEM, "out of memory");
+  }
+  if (s->wake_path) sprintf(s->wake_path, "%s-wake", path);
   /* 0600: SQLite gives its -wal and -shm files the database file's mode (docs/security.md). A failure is
    * SQLite's to report, just below. */
   floe_err ignore = {0};
@@ -800,7 +1055,7 @@ int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err) {
                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
     goto fail;
   }
-  sqlite3_busy_timeout(s->db, 10000);
+  sqlite3_busy_handler(s->db, busy_wait, s);
   /* Short-lived processes (every CLI command, every run worker) would otherwise checkpoint and delete the
    * WAL on close and re-create (and fsync) it on open: keep it, and leave checkpoints to the automatic
    * ones every 1000 pages. */
@@ -816,6 +1071,7 @@ int floe_store_sqlite_open(const char *path, floe_store **out, floe_err *err) {
 fail:
   floe_err_prefix(err, "%s", "");
   sqlite3_close_v2(s->db);
+  floe_free(s->wake_path);
   floe_free(s);
   return rc;
 }

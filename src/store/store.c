@@ -1,5 +1,6 @@
 /* store.c — the instance-storage interface: status names, the run state machine, and dispatch to the
  * backend that keeps the data. */
+#include <stdlib.h>
 #include <strings.h>
 #include "store_int.h"
 
@@ -126,3 +127,51 @@ int floe_store_catalog_swap(floe_store *s, const char *catalog, const char *ns, 
 int floe_store_catalog_drop(floe_store *s, const char *catalog, const char *ns, const char *name, floe_err *err) {
   return s->ops->catalog_drop(s, catalog, ns, name, err);
 }
+
+/* ---- the daemon, the queue, wake-ups */
+int64_t floe_daemon_lease_us(void) {
+  const char *v = getenv("FLOE_DAEMON_LEASE");
+  double sec = v ? atof(v) : 20.0;
+  return (int64_t)((sec >= 0.5 ? sec : 20.0) * 1e6);
+}
+bool floe_daemon_rec_alive(const floe_daemon_rec *d, int64_t now_us) {
+  return d->heartbeat_us > 0 && d->heartbeat_us >= now_us - floe_daemon_lease_us();
+}
+int floe_store_daemon_claim(floe_store *s, const floe_daemon_rec *me, int64_t stale_before_us, const char *replace_owner,
+                            bool *won, floe_err *err) {
+  *won = false;
+  return s->ops->daemon_claim(s, me, stale_before_us, replace_owner, won, err);
+}
+int floe_store_daemon_get(floe_store *s, floe_arena *a, floe_daemon_rec *out, bool *found, floe_err *err) {
+  return s->ops->daemon_get(s, a, out, found, err);
+}
+int floe_store_daemon_renew(floe_store *s, const char *owner, bool *held, floe_err *err) {
+  return s->ops->daemon_renew(s, owner, held, err);
+}
+int floe_store_daemon_release(floe_store *s, const char *owner, floe_err *err) {
+  return s->ops->daemon_release(s, owner, err);
+}
+int floe_store_component_put(floe_store *s, const floe_component_rec *c, bool set_cursor, floe_err *err) {
+  return s->ops->component_put(s, c, set_cursor, err);
+}
+int floe_store_component_list(floe_store *s, floe_arena *a, floe_component_rec **out, size_t *n, floe_err *err) {
+  return s->ops->component_list(s, a, out, n, err);
+}
+int floe_store_run_list_queued(floe_store *s, floe_arena *a, int offset, int limit, floe_run_rec **out, size_t *n,
+                               floe_err *err) {
+  return s->ops->run_list_queued(s, a, offset, limit, out, n, err);
+}
+int floe_store_run_list_in(floe_store *s, floe_arena *a, int status, int limit, floe_run_rec **out, size_t *n,
+                           floe_err *err) {
+  return s->ops->run_list_in(s, a, status, limit, out, n, err);
+}
+int floe_store_run_list_ended(floe_store *s, floe_arena *a, int status, int64_t after_us, int limit, floe_run_rec **out,
+                              size_t *n, floe_err *err) {
+  return s->ops->run_list_ended(s, a, status, after_us, limit, out, n, err);
+}
+int floe_store_run_count_children(floe_store *s, const char *parent_id, int *n, floe_err *err) {
+  return s->ops->run_count_children(s, parent_id, n, err);
+}
+void floe_store_notify(floe_store *s) { s->ops->notify(s); }
+int floe_store_listen(floe_store *s, int *fd, floe_err *err) { return s->ops->listen(s, fd, err); }
+void floe_store_listen_drain(floe_store *s) { s->ops->listen_drain(s); }

@@ -35,6 +35,23 @@ typedef struct floe_store_ops {
   int (*catalog_swap)(floe_store *s, const char *catalog, const char *ns, const char *name, const char *old,
                       const char *new_loc, floe_err *err);
   int (*catalog_drop)(floe_store *s, const char *catalog, const char *ns, const char *name, floe_err *err);
+  /* the daemon (include/floe/store.h) */
+  int (*daemon_claim)(floe_store *s, const floe_daemon_rec *me, int64_t stale_before_us, const char *replace_owner,
+                      bool *won, floe_err *err);
+  int (*daemon_get)(floe_store *s, floe_arena *a, floe_daemon_rec *out, bool *found, floe_err *err);
+  int (*daemon_renew)(floe_store *s, const char *owner, bool *held, floe_err *err);
+  int (*daemon_release)(floe_store *s, const char *owner, floe_err *err);
+  int (*component_put)(floe_store *s, const floe_component_rec *c, bool set_cursor, floe_err *err);
+  int (*component_list)(floe_store *s, floe_arena *a, floe_component_rec **out, size_t *n, floe_err *err);
+  int (*run_list_queued)(floe_store *s, floe_arena *a, int offset, int limit, floe_run_rec **out, size_t *n,
+                         floe_err *err);
+  int (*run_list_in)(floe_store *s, floe_arena *a, int status, int limit, floe_run_rec **out, size_t *n, floe_err *err);
+  int (*run_list_ended)(floe_store *s, floe_arena *a, int status, int64_t after_us, int limit, floe_run_rec **out,
+                        size_t *n, floe_err *err);
+  int (*run_count_children)(floe_store *s, const char *parent_id, int *n, floe_err *err);
+  void (*notify)(floe_store *s);
+  int (*listen)(floe_store *s, int *fd, floe_err *err);
+  void (*listen_drain)(floe_store *s);
 } floe_store_ops;
 
 struct floe_store {
